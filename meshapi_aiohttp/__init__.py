@@ -1,0 +1,1 @@
+"""meshapi_aiohttp: the MeshAPI client driven over an aiohttp.ClientSession."""

@@ -1,0 +1,1 @@
+"""Pydantic models for every request, response and stream item of the protocol."""

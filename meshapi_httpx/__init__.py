@@ -1,0 +1,1 @@
+"""meshapi_httpx: the MeshAPI client driven over httpx (sync, asyncio and trio)."""
