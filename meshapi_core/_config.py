@@ -105,7 +105,7 @@ class Timeout:
         object.__setattr__(self, "total", _check_seconds("total", self.total, optional=True))
 
     @classmethod
-    def coerce(cls, value: Timeout | float | int) -> Timeout:
+    def coerce(cls, value: object) -> Timeout:
         """A `Timeout` from what users pass: a Timeout, or one number for connect and read."""
         if isinstance(value, Timeout):
             return value
@@ -158,8 +158,10 @@ class RequestOptions:
     idempotency_key: str | None = None
 
     def __post_init__(self) -> None:
-        if self.timeout is not None and not isinstance(self.timeout, Timeout):
-            object.__setattr__(self, "timeout", Timeout.coerce(self.timeout))
+        # Callers pass a float as often as a Timeout; keep the field a Timeout.
+        timeout: object = self.timeout
+        if timeout is not None and not isinstance(timeout, Timeout):
+            object.__setattr__(self, "timeout", Timeout.coerce(timeout))
         if self.max_retries is not None and (
             isinstance(self.max_retries, bool)
             or not isinstance(self.max_retries, int)

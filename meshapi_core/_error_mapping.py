@@ -55,7 +55,9 @@ STATUS_CODES: Mapping[int, str] = {
     504: "upstream_error",
 }
 
-# §4.3: messages taken from bodies are cut to this many characters.
+# §4.3: the cut for messages built from bodies (raw text, flattened `detail` lists, compact
+# JSON). Strings the server wrote as messages (`error.message`, `error`, `detail`,
+# `message`) are kept whole: §4.3 gives them no limit.
 _MAX_MESSAGE = 500
 
 # RFC 9110 §10.2.3 delta-seconds is `1*DIGIT`; §4.4 asks for "a number of seconds,
@@ -279,7 +281,7 @@ def _from_json_body(
         code = "http_error"  # §1.1, whatever the body says
 
     return make_error(
-        _truncate(message) or f"HTTP {status}",
+        message or f"HTTP {status}",
         status=status,
         error_code=code,
         request_id=request_id,
@@ -301,7 +303,8 @@ def _flatten_locations(items: list[Any]) -> str:
             loc = item.get("loc")
             if isinstance(loc, (list, tuple)):
                 where = ".".join(
-                    str(p) if isinstance(p, (str, int)) and not isinstance(p, bool)
+                    str(p)
+                    if isinstance(p, (str, int)) and not isinstance(p, bool)
                     else _compact_json(p, "?")
                     for p in loc
                 )

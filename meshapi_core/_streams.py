@@ -1,0 +1,359 @@
+"""Typed stream decoding: event-stream bytes to stream items (protocol.md §3.3–§3.9).
+
+Theory of operation
+-------------------
+`StreamDecoder` wraps an `SSEDecoder` and turns each dispatched event into an item of
+the endpoint's model, applying §3.3 in order:
+
+1. data that is `[DONE]` (ASCII whitespace stripped) ends the stream cleanly; later bytes
+   are ignored;
+2. data that is not JSON, or JSON but not an object, is skipped (logged at DEBUG);
+3. an error frame (§3.5 a–d) raises `MeshAPIError`;
+4. on chat only, an object whose `type` starts with `response.` is skipped;
+5. the object is validated into the item model; the SSE event name, when present, is
+   set as `.event` (it wins over an `event` key); a failure is a `parse_error`.
+
+`end()` then applies §3.4: a stream that did not end the way its endpoint promises is
+`stream_interrupted`, never a silently shorter answer.
+
+Hot path. Parsing every payload twice (once with `json.loads` to look at `error` and
+`type`, once more to validate) would double the cost of the commonest case. Instead a
+payload is validated straight from its text with `model_validate_json` when a cheap,
+*sound* textual pre-check proves none of steps 1–4 can apply: the text is an object
+(starts with `{`), the event is not named `error`, the text holds no `"error"` (so no
+`error` key and no `type: "error"`), on chat no `"response.` (so no Responses frame), and
+no `\\u00XX` escape of an ASCII character (the only way JSON can spell those keys and
+values without the literal text). Anything else, and any payload the fast validation
+rejects, takes the slow path, which is the reference reading of §3.3: `json.loads`, the
+checks, then `model_validate`. So the fast path changes speed, never results.
+
+Errors never lose items: a `feed` that completes items and then meets an error frame (or
+a validation failure, or malformed SSE) returns those items, and the next call raises.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import re
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from ._errors import MeshAPIError, RemoteProtocolError, make_error
+from ._kinds import StreamKind
+from .sse import DEFAULT_MAX_EVENT_SIZE, DecoderStateError, SSEDecoder
+from .types._base import ResponseModel
+
+__all__ = ["StreamDecoder"]
+
+_log = logging.getLogger("meshapi")
+
+T = TypeVar("T", bound=ResponseModel)
+
+# WHATWG "ASCII whitespace" (§3.3 step 1); str.strip() with no argument would also strip
+# Unicode spaces such as U+00A0 and U+2028.
+_ASCII_WHITESPACE = "\t\n\x0c\r "
+
+# A JSON escape of an ASCII character (U+0000-U+007F). Without one, every key and every
+# ASCII string value appears literally in the text, which is what makes the substring
+# pre-checks sound.
+_ASCII_ESCAPE = re.compile(r"\\u00[0-7]")
+
+# §3.4: the events after which EOF is a clean end of a responses stream.
+_RESPONSES_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+
+class _State(enum.Enum):
+    OPEN = "open"
+    FAILED = "failed"  # an error is waiting to be raised by the next call
+    CLOSED = "closed"  # ended, or the error was raised
+
+
+class StreamDecoder(Generic[T]):
+    """Decodes one streaming response body into items of `item_model`.
+
+    Args:
+        kind: Which stream this is; it selects the error-frame rules (§3.5) and the
+            clean end (§3.4).
+        item_model: The model each event is validated into (`ChatCompletionChunk`,
+            `ResponsesStreamEvent`, `CompareStreamEvent`, `ImageGenerationChunk`).
+        request_id: The response's `x-request-id` header, if already known. The driver
+            may also set the `request_id` attribute once the headers arrive; it is used
+            for errors and set as `_request_id` on every item.
+        max_event_size: The largest event accepted, in bytes (see `SSEDecoder`).
+
+    The decoder is single-use: once `done` (a clean end) it ignores further bytes; once
+    it has raised, or after `end()`, it refuses further use with `DecoderStateError`.
+    """
+
+    __slots__ = (
+        "_clean_at_eof",
+        "_done",
+        "_error",
+        "_has_event_field",
+        "_sse",
+        "_state",
+        "item_model",
+        "kind",
+        "request_id",
+    )
+
+    def __init__(
+        self,
+        kind: StreamKind,
+        item_model: type[T],
+        *,
+        request_id: str | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self.kind = kind
+        self.item_model = item_model
+        self.request_id = request_id
+        self._sse = SSEDecoder(max_event_size)
+        self._has_event_field = "event" in item_model.model_fields
+        self._done = False
+        # §3.4: responses and images may end cleanly at EOF after certain items.
+        self._clean_at_eof = False
+        self._state = _State.OPEN
+        self._error: MeshAPIError | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once the stream ended cleanly (§3.4); later bytes are then ignored."""
+        return self._done
+
+    def feed(self, data: bytes) -> list[T]:
+        """Decode the next piece of the body.
+
+        Args:
+            data: The next bytes of the body, in any chunking.
+
+        Returns:
+            The items completed by these bytes, in order. Empty once `done`.
+
+        Raises:
+            MeshAPIError: An error frame (status 0, the frame's code, §3.5); a
+                `ResponseParseError` (`parse_error`, status 0) for an item that does not
+                validate or for malformed SSE. Items completed earlier in the same piece
+                are returned first and the error is raised by the next call. The decoder
+                then refuses further use.
+            DecoderStateError: Fed after `end()` or after it raised.
+        """
+        if self.done:
+            return []  # the driver drains the rest of the body; it means nothing now
+        if self._state is not _State.OPEN:
+            self._raise_unusable()
+        try:
+            events = self._sse._feed_raw(data)
+        except RemoteProtocolError as exc:
+            self._state = _State.CLOSED
+            exc.request_id = self.request_id or ""
+            raise
+        items: list[T] = []
+        if not events:
+            return items
+        model = self.item_model
+        chat = self.kind is StreamKind.CHAT
+        for name, text, _id, _retry in events:
+            try:
+                item: T | None
+                if (
+                    text[:1] == "{"
+                    and name != "error"
+                    and '"error"' not in text
+                    and not (chat and '"response.' in text)
+                    and not ("\\u00" in text and _ASCII_ESCAPE.search(text))
+                ):
+                    # Fast path (module docstring): steps 1-4 cannot apply.
+                    try:
+                        item = model.model_validate_json(text)
+                    except ValidationError:
+                        item = self._decode_slowly(name, text)
+                    else:
+                        if self._has_event_field and name != "message":
+                            item.event = name  # type: ignore[attr-defined]
+                else:
+                    item = self._decode_slowly(name, text)
+            except MeshAPIError as exc:
+                self._fail(exc, items)
+                return items
+            if item is not None:
+                if self.request_id is not None:
+                    item._request_id = self.request_id
+                self._note_end(item)
+                items.append(item)
+            if self._done:
+                break
+        return items
+
+    def end(self) -> list[T]:
+        """Say the body is over, and check that the stream ended cleanly (§3.4).
+
+        Returns:
+            Always an empty list (a final event without its blank line is discarded,
+            §3.2).
+
+        Raises:
+            StreamInterruptedError: The stream did not end the way its endpoint promises
+                (`stream_interrupted`, status 0, `request_id` = the stream's header id).
+            MeshAPIError: An error found by the previous `feed` is still waiting.
+            DecoderStateError: Called twice, or after the decoder raised.
+        """
+        if self._done:
+            return []
+        if self._state is not _State.OPEN:
+            self._raise_unusable()
+        self._state = _State.CLOSED
+        try:
+            self._sse.end()
+        except RemoteProtocolError as exc:
+            exc.request_id = self.request_id or ""
+            raise
+        if self._clean_at_eof:
+            self._done = True
+            return []
+        raise MeshAPIError.stream_interrupted(None, request_id=self.request_id)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _raise_unusable(self) -> None:
+        error, self._error = self._error, None
+        self._state = _State.CLOSED
+        if error is not None:
+            raise error
+        raise DecoderStateError("the stream decoder was ended or has failed; make a new one")
+
+    def _fail(self, error: MeshAPIError, items: list[T]) -> None:
+        """Raise now, or (when items came first) after the caller has received them."""
+        if items:
+            self._state = _State.FAILED
+            self._error = error
+            return
+        self._state = _State.CLOSED
+        raise error
+
+    def _note_end(self, item: T) -> None:
+        """Record what lets this stream end cleanly (§3.4)."""
+        kind = self.kind
+        if kind is StreamKind.RESPONSES:
+            if getattr(item, "type", None) in _RESPONSES_TERMINAL:
+                self._clean_at_eof = True
+        elif kind is StreamKind.COMPARE:
+            # §3.8: `done` is always last; it is the clean end, so stop reading there.
+            if getattr(item, "event", None) == "done":
+                self._done = True
+        elif kind is StreamKind.IMAGE and getattr(item, "data", None):
+            self._clean_at_eof = True
+
+    def _decode_slowly(self, name: str, text: str) -> T | None:
+        """§3.3 exactly, for any payload the fast path could not take."""
+        if text.strip(_ASCII_WHITESPACE) == "[DONE]":
+            # Step 1. On compare the `done` event is the end and a `[DONE]` is only
+            # tolerated (§3.4): skip it and keep waiting for `done`.
+            if self.kind is not StreamKind.COMPARE:
+                self._done = True
+            return None
+        # Step 2.
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            _log.debug(
+                "skipping SSE data that is not JSON on a %s stream: %.200r", self.kind.value, text
+            )
+            return None
+        if not isinstance(obj, dict):
+            _log.debug(
+                "skipping SSE data that is not a JSON object on a %s stream: %.200r",
+                self.kind.value,
+                text,
+            )
+            return None
+        # Step 3.
+        error = _maybe_frame_error(self.kind, name, obj, self.request_id)
+        if error is not None:
+            raise error
+        # Step 4.
+        if self.kind is StreamKind.CHAT:
+            frame_type = obj.get("type")
+            if isinstance(frame_type, str) and frame_type.startswith("response."):
+                return None
+        # Step 5.
+        if self._has_event_field and name != "message":
+            obj["event"] = name  # the SSE event name wins over the payload's key
+        try:
+            return self.item_model.model_validate(obj)
+        except ValidationError as exc:
+            raise self._parse_error(exc) from exc
+
+    def _parse_error(self, exc: ValidationError) -> MeshAPIError:
+        first = exc.errors(include_url=False, include_context=False, include_input=False)
+        where = ".".join(str(part) for part in first[0]["loc"]) if first else ""
+        what = first[0]["msg"] if first else str(exc)
+        error = make_error(
+            f"stream item did not validate as {self.item_model.__name__}: "
+            f"{exc.error_count()} error(s), first at {where or '<root>'}: {what}",
+            status=0,
+            error_code="parse_error",
+            request_id=self.request_id,
+            details=first,
+        )
+        error.__cause__ = exc
+        return error
+
+
+def _maybe_frame_error(
+    kind: StreamKind, name: str, obj: dict[str, Any], header_request_id: str | None
+) -> MeshAPIError | None:
+    """The error an event raises if it is an error frame (§3.5), else None."""
+    error = obj.get("error")
+    code: Any
+    if isinstance(error, dict):
+        # (a), and (b) when `error` is an object: the fields are read from `error`.
+        fields: dict[str, Any] = error
+        code = error.get("code")
+        message = error.get("message")
+    elif name == "error":
+        # (b): an `event: error` frame without an object `error` reads the top level. A
+        # string `error` is still the best message if the top level has none.
+        fields = obj
+        code = obj.get("code")
+        message = obj.get("message")
+        if not (isinstance(message, str) and message) and isinstance(error, str):
+            message = error
+    elif isinstance(error, str) and kind is not StreamKind.COMPARE:
+        # (c): on compare a string `error` is one model's failure, data (§3.8).
+        fields = obj
+        code = None  # "the code is upstream_error"
+        message = error
+    elif kind is StreamKind.RESPONSES and obj.get("type") == "error":
+        # (d): a Responses `type: "error"` event carries code/message/param at the top.
+        fields = obj
+        code = obj.get("code")
+        message = obj.get("message")
+    else:
+        return None
+    request_id = obj.get("request_id")
+    if not (isinstance(request_id, str) and request_id):
+        request_id = header_request_id
+    details = fields.get("details")
+    provider_error = fields.get("provider_error")
+    retry_after = fields.get("retry_after_seconds")
+    param = fields.get("param")
+    return make_error(
+        message if isinstance(message, str) and message else "upstream error",
+        status=0,
+        error_code=code if isinstance(code, str) and code else "upstream_error",
+        request_id=request_id,
+        details=details if isinstance(details, list) else None,
+        provider_error=provider_error if isinstance(provider_error, dict) else None,
+        retry_after_seconds=(
+            retry_after
+            if isinstance(retry_after, int)
+            and not isinstance(retry_after, bool)
+            and retry_after >= 0
+            else None
+        ),
+        param=param if isinstance(param, str) else None,
+    )
