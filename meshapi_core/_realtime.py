@@ -545,20 +545,22 @@ class RealtimeProtocol:
                 # status alone already says what happened.
                 self._refuse()
             return
-        if broken is not None:
-            self._fail_handshake(
-                RemoteProtocolError(
-                    "the answer to the realtime upgrade is not a valid WebSocket "
-                    f"handshake: {self._scrubber.scrub(broken)}"
-                )
-            )
         if chunk is None:
+            # No answer, or half a status line: h11 complains about the latter, but either
+            # way the connection went away before the gateway answered (§6.6, §4.2).
             self._fail_handshake(
                 make_error(
                     "the connection closed before the gateway answered the realtime upgrade",
                     status=0,
                     error_code="connection_error",
                     request_id=None,
+                )
+            )
+        if broken is not None:
+            self._fail_handshake(
+                RemoteProtocolError(
+                    "the answer to the realtime upgrade is not a valid WebSocket "
+                    f"handshake: {self._scrubber.scrub(broken)}"
                 )
             )
 
@@ -695,9 +697,7 @@ class RealtimeProtocol:
                 self._advance(_Input.PEER_CLOSE)
             else:
                 said = f" ({reason})" if reason else ""
-                self._break(
-                    f"the gateway closed the realtime connection with code {code}{said}"
-                )
+                self._break(f"the gateway closed the realtime connection with code {code}{said}")
         elif ws_state is ConnectionState.CLOSED and eof:
             # wsproto reports the end of the stream as code 1006 (RFC 6455 §7.1.5).
             if self._state is RealtimeState.OPEN:
@@ -717,9 +717,7 @@ class RealtimeProtocol:
             self._outbox += self._ws.send(CloseConnection(code=code))
         if self._state is RealtimeState.OPEN:
             self._close_code = code
-        self._break(
-            f"the realtime connection broke: {what}; the SDK closed it with code {code}"
-        )
+        self._break(f"the realtime connection broke: {what}; the SDK closed it with code {code}")
 
     def _break(self, message: str) -> None:
         if self._state is RealtimeState.OPEN:

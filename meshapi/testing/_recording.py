@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["ConnectionStats", "ConnectionTracker", "RecordedRequest", "RequestLog"]
+__all__ = [
+    "ConnectionStats",
+    "ConnectionTracker",
+    "RealtimeLog",
+    "RealtimeMessage",
+    "RecordedRequest",
+    "RequestLog",
+]
 
 
 @dataclass(frozen=True)
@@ -159,3 +166,32 @@ class ConnectionTracker:
                 if predicate(stats) or remaining <= 0:
                     return stats
                 self._cond.wait(remaining)
+
+
+@dataclass(frozen=True)
+class RealtimeMessage:
+    """One frame a realtime client sent: its session, text (or bytes), and parsed event."""
+
+    session: str
+    text: str | None
+    data: bytes | None
+    event: Any
+    time: float
+
+
+class RealtimeLog:
+    """Thread-safe log of client-to-server realtime frames."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RealtimeMessage] = []
+
+    def append(self, message: RealtimeMessage) -> None:
+        """Record a frame."""
+        with self._lock:
+            self._items.append(message)
+
+    def snapshot(self) -> list[RealtimeMessage]:
+        """Every frame so far, oldest first."""
+        with self._lock:
+            return list(self._items)

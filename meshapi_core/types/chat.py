@@ -11,6 +11,8 @@ are lenient response models, so a reply with extra keys (for example a provider'
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -60,6 +62,21 @@ def _null_as(factory: Callable[[], Any]) -> BeforeValidator:
     type modules of this package.
     """
     return BeforeValidator(lambda value: factory() if value is None else value)
+
+
+def _money_text(value: Any) -> Any:
+    # Money is a decimal string (§1.5). A provider's bare JSON number is read as its plain
+    # decimal text ("0.0000001", never "1e-07") rather than rejected; the same text
+    # whether the number came from JSON bytes or from a Python float.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not math.isfinite(value):
+            return value  # left for str validation to reject
+        return format(decimal.Decimal(repr(value)), "f")
+    return value
+
+
+_Money: TypeAlias = Annotated[str | None, BeforeValidator(_money_text)]
+"""A USD amount as a decimal string, for example `"0.00015"` (§1.5); use `Decimal(...)`."""
 
 
 # --------------------------------------------------------------------------------------
@@ -379,6 +396,5 @@ class ChatCompletionChunk(ResponseModel):
     model: Annotated[str, _null_as(str)] = ""
     choices: list[ChatCompletionChunkChoice]
     usage: UsageInfo | None = None
-    # Money is a decimal string (§1.5); a provider's bare JSON number is read as its
-    # decimal text rather than rejected.
-    cost: Annotated[str | None, Field(coerce_numbers_to_str=True)] = None
+    cost: _Money = None
+    """The stream's cost in USD as a decimal string, on the usage chunk."""

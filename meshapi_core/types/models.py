@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict
-
 from ._base import RequestModel, ResponseModel
-from .chat import _null_as
+from .chat import _Money, _null_as
 
 __all__ = ["ListModelsParams", "ModelInfo", "ModelPricing"]
 
@@ -33,51 +31,50 @@ class ModelPricing(ResponseModel):
     """
 
     # Money is a decimal string (§1.5). A bare JSON number from an older or relayed
-    # catalogue row is read as its decimal text rather than failing the whole list.
-    model_config = ConfigDict(coerce_numbers_to_str=True)
+    # catalogue row is read as its plain decimal text rather than failing the whole list.
 
     # Legacy (0.1.x) names: null on current responses.
-    prompt_usd_per_1k: str | None = None
-    completion_usd_per_1k: str | None = None
-    image_usd_per_image: str | None = None
-    discount_pct: str | None = None
-    prompt_usd_per_1k_discounted: str | None = None
-    completion_usd_per_1k_discounted: str | None = None
+    prompt_usd_per_1k: _Money = None
+    completion_usd_per_1k: _Money = None
+    image_usd_per_image: _Money = None
+    discount_pct: _Money = None
+    prompt_usd_per_1k_discounted: _Money = None
+    completion_usd_per_1k_discounted: _Money = None
 
     # Current unit pricing: the unit is per_1m_tokens, per_second or per_1k_chars (or another).
     pricing_unit: str | None = None
-    input_usd_per_unit: str | None = None
-    output_usd_per_unit: str | None = None
+    input_usd_per_unit: _Money = None
+    output_usd_per_unit: _Money = None
 
     # Per-million-token prices; null for rows not priced by token.
-    prompt_usd_per_1m: str | None = None
-    completion_usd_per_1m: str | None = None
-    long_context_input_usd_per_1m: str | None = None
-    long_context_output_usd_per_1m: str | None = None
-    cache_read_input_usd_per_1m: str | None = None
-    cache_write_input_usd_per_1m: str | None = None
-    cache_read_audio_input_usd_per_1m: str | None = None
-    long_context_cache_read_input_usd_per_1m: str | None = None
-    long_context_cache_write_input_usd_per_1m: str | None = None
-    batch_input_usd_per_1m: str | None = None
-    batch_output_usd_per_1m: str | None = None
-    training_usd_per_1m: str | None = None
-    fine_tuned_input_usd_per_1m: str | None = None
-    fine_tuned_output_usd_per_1m: str | None = None
-    audio_input_usd_per_1m: str | None = None
-    audio_output_usd_per_1m: str | None = None
-    transcription_usd_per_1m: str | None = None
-    cached_audio_input_usd_per_1m: str | None = None
-    cached_text_input_usd_per_1m: str | None = None
-    cache_hit_usd_per_1m: str | None = None
-    output_with_audio_usd_per_1m: str | None = None
-    output_with_video_usd_per_1m: str | None = None
+    prompt_usd_per_1m: _Money = None
+    completion_usd_per_1m: _Money = None
+    long_context_input_usd_per_1m: _Money = None
+    long_context_output_usd_per_1m: _Money = None
+    cache_read_input_usd_per_1m: _Money = None
+    cache_write_input_usd_per_1m: _Money = None
+    cache_read_audio_input_usd_per_1m: _Money = None
+    long_context_cache_read_input_usd_per_1m: _Money = None
+    long_context_cache_write_input_usd_per_1m: _Money = None
+    batch_input_usd_per_1m: _Money = None
+    batch_output_usd_per_1m: _Money = None
+    training_usd_per_1m: _Money = None
+    fine_tuned_input_usd_per_1m: _Money = None
+    fine_tuned_output_usd_per_1m: _Money = None
+    audio_input_usd_per_1m: _Money = None
+    audio_output_usd_per_1m: _Money = None
+    transcription_usd_per_1m: _Money = None
+    cached_audio_input_usd_per_1m: _Money = None
+    cached_text_input_usd_per_1m: _Money = None
+    cache_hit_usd_per_1m: _Money = None
+    output_with_audio_usd_per_1m: _Money = None
+    output_with_video_usd_per_1m: _Money = None
 
     # Other.
-    image_input_usd_per_image: str | None = None
-    image_output_usd_per_image: str | None = None
+    image_input_usd_per_image: _Money = None
+    image_output_usd_per_image: _Money = None
     image_output_size: str | None = None
-    request_usd: str | None = None
+    request_usd: _Money = None
     effective_date: str | None = None
     deprecated_date: str | None = None
     notes: str | None = None
