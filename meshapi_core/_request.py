@@ -166,12 +166,11 @@ def build_request(
     """
     options = options or NO_OPTIONS
     path = operation.render_path(path_params or {})
-    if params is not None and operation.body_model is not None:
-        if not isinstance(params, operation.body_model):
-            raise ValueError(
-                f"{operation.name} takes {operation.body_model.__name__}, "
-                f"got {type(params).__name__}"
-            )
+    body_model = operation.body_model
+    if params is not None and body_model is not None and not isinstance(params, body_model):
+        raise ValueError(
+            f"{operation.name} takes {body_model.__name__}, got {type(params).__name__}"
+        )
     query_items: dict[str, object] = {}
     if query is not None:
         query_items.update(query.model_dump(mode="json", exclude_none=True))

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aiohttp import web
 from pydantic import ValidationError
 
 from ._errors import GatewayError
@@ -24,6 +25,8 @@ __all__ = [
     "check_params",
     "detail",
     "parse_json_object",
+    "query_bool",
+    "query_int",
     "raise_validation",
     "require_fields",
 ]
@@ -129,3 +132,72 @@ def _is_instance(value: Any, kinds: tuple[type, ...]) -> bool:
         if kind not in (int, float) and isinstance(value, kind):
             return True
     return False
+
+
+def query_int(request: web.BaseRequest, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high], or the FastAPI-style 422."""
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise_validation(
+            [
+                {
+                    "type": "int_parsing",
+                    "loc": ["query", name],
+                    "msg": "Input should be a valid integer, unable to parse string as an integer",
+                }
+            ]
+        )
+        return default
+    if value > high:
+        raise_validation(
+            [
+                {
+                    "type": "less_than_equal",
+                    "loc": ["query", name],
+                    "msg": f"Input should be less than or equal to {high}",
+                }
+            ]
+        )
+    if value < low:
+        raise_validation(
+            [
+                {
+                    "type": "greater_than_equal",
+                    "loc": ["query", name],
+                    "msg": f"Input should be greater than or equal to {low}",
+                }
+            ]
+        )
+    return value
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def query_bool(request: web.BaseRequest, name: str) -> bool | None:
+    """A boolean query parameter (`true`/`false`), None when absent, 422 when unparsable."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise_validation(
+        [
+            {
+                "type": "bool_parsing",
+                "loc": ["query", name],
+                "msg": "Input should be a valid boolean, unable to interpret input",
+            }
+        ]
+    )
+    return None

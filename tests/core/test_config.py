@@ -48,7 +48,7 @@ def test_float_timeout_means_connect_and_read() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), True, "5"])
 def test_bad_timeouts_are_rejected(bad: object) -> None:
-    with pytest.raises(ValueError, match="timeout|connect|read"):
+    with pytest.raises(ValueError, match=r"timeout|connect|read"):
         Timeout.coerce(bad)  # type: ignore[arg-type]
 
 

@@ -91,9 +91,12 @@ def test_no_core_module_sleeps() -> None:
     for path in _core_sources():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "time":
-                if any(alias.name == "sleep" for alias in node.names):
-                    offenders.append(f"{path.name}:{node.lineno} imports time.sleep")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "time"
+                and any(alias.name == "sleep" for alias in node.names)
+            ):
+                offenders.append(f"{path.name}:{node.lineno} imports time.sleep")
             if (
                 isinstance(node, ast.Attribute)
                 and node.attr == "sleep"

@@ -1,0 +1,231 @@
+"""The asynchronous driver: runs the core's flows over an `httpx.AsyncClient`.
+
+It reads the same as `_sync.py`, line for line, with `await` where Python forces it.
+Sleeping goes through anyio, so the same code runs under asyncio and under trio.
+Closing a response is shielded from cancellation: a cancelled caller must still give
+the connection back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from meshapi_core._config import Timeout
+from meshapi_core._flows import (
+    Effect,
+    Flow,
+    HttpResponse,
+    Open,
+    ReadAll,
+    Release,
+    Send,
+    Sleep,
+    StreamHead,
+)
+from meshapi_core._outcomes import Phase, TransportFailure
+from meshapi_core._request import Request
+from meshapi_core._streams import StreamDecoder
+
+from ._failures import TRANSPORT_ERRORS, failure_from
+from ._timeouts import Deadline, httpx_timeout
+
+__all__ = ["AsyncHttpxBody", "AsyncHttpxTransport", "default_async_client"]
+
+T = TypeVar("T")
+DRAIN_ERRORS: tuple[type[BaseException], ...] = (*TRANSPORT_ERRORS, httpx.StreamError)
+
+
+def default_async_client() -> httpx.AsyncClient:
+    """The client we create when the caller brings none: no redirects (§1.1)."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=None,
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+    )
+
+
+async def _close_shielded(response: httpx.Response) -> None:
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
+
+
+class AsyncHttpxBody:
+    """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
+
+    __slots__ = ("_closed", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._closed = False
+
+    async def chunks(self) -> AsyncIterator[bytes | TransportFailure]:
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except TRANSPORT_ERRORS as exc:
+            yield failure_from(exc, phase=Phase.READ)
+
+    async def drain(self, limit: int) -> bool:
+        seen = 0
+        try:
+            async for chunk in self._response.aiter_bytes():
+                seen += len(chunk)
+                if seen > limit:
+                    return False
+        except DRAIN_ERRORS:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await _close_shielded(self._response)
+
+
+class AsyncHttpxTransport:
+    """Runs flows over an `httpx.AsyncClient`, ours or the caller's (never closed by us)."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        self._owns_client = client is None
+        self.client = client if client is not None else default_async_client()
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def run(self, flow: Flow[T], timeout: Timeout) -> T:
+        """Run a flow to its result; no response is left open."""
+        runner = _Runner(self.client, Deadline(timeout))
+        try:
+            return await runner.drive(flow)
+        finally:
+            await runner.release()
+
+    async def run_stream(
+        self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
+    ) -> tuple[StreamDecoder[Any], AsyncHttpxBody]:
+        """Run a stream-opening flow; the open body is handed over with the decoder."""
+        runner = _Runner(self.client, Deadline(timeout))
+        try:
+            decoder = await runner.drive(flow)
+            response, extension = runner.take_open()
+        except BaseException:
+            await runner.release()
+            raise
+        extension["read"] = runner.deadline.cap(timeout.stream_idle)
+        return decoder, AsyncHttpxBody(response)
+
+
+class _Runner:
+    """Interprets the effects of one flow; holds at most one open response."""
+
+    __slots__ = ("_client", "_extension", "_open", "deadline")
+
+    def __init__(self, client: httpx.AsyncClient, deadline: Deadline) -> None:
+        self._client = client
+        self.deadline = deadline
+        self._open: httpx.Response | None = None
+        self._extension: dict[str, float | None] = {}
+
+    async def drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        while True:
+            try:
+                effect = flow.send(reply)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            reply = await self._perform(effect)
+
+    def take_open(self) -> tuple[httpx.Response, dict[str, float | None]]:
+        response = self._open
+        assert response is not None, "a stream flow returned without an open response"
+        self._open = None
+        return response, self._extension
+
+    async def release(self) -> None:
+        if self._open is not None:
+            response, self._open = self._open, None
+            await _close_shielded(response)
+
+    async def _perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            return await self._send(effect.request)
+        if isinstance(effect, Open):
+            return await self._open_stream(effect.request)
+        if isinstance(effect, ReadAll):
+            return await self._read_all()
+        if isinstance(effect, Release):
+            await self.release()
+            return None
+        if isinstance(effect, Sleep):
+            await self._sleep(effect.seconds)
+            return None
+        raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover
+
+    async def _start(self, request: Request) -> httpx.Response | TransportFailure:
+        self.deadline.check()
+        self._extension = httpx_timeout(request.timeout, self.deadline)
+        http_request = self._client.build_request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.body,
+            extensions={"timeout": self._extension},
+        )
+        try:
+            return await self._client.send(http_request, stream=True)
+        except TRANSPORT_ERRORS as exc:
+            return failure_from(exc, phase=Phase.SEND)
+
+    async def _send(self, request: Request) -> HttpResponse | TransportFailure:
+        started = time.monotonic()
+        response = await self._start(request)
+        if isinstance(response, TransportFailure):
+            return response
+        self._open = response
+        received_at = time.time()
+        body = await self._read_all(read_budget=request.timeout.read, started=started)
+        await self.release()
+        if isinstance(body, TransportFailure):
+            return body
+        return HttpResponse(response.status_code, response.headers, body, received_at)
+
+    async def _open_stream(self, request: Request) -> StreamHead | TransportFailure:
+        response = await self._start(request)
+        if isinstance(response, TransportFailure):
+            return response
+        self._open = response
+        return StreamHead(response.status_code, response.headers, time.time())
+
+    async def _read_all(
+        self, *, read_budget: float | None = None, started: float | None = None
+    ) -> bytes | TransportFailure:
+        response = self._open
+        assert response is not None
+        parts: list[bytes] = []
+        try:
+            async for chunk in response.aiter_bytes():
+                parts.append(chunk)
+                # §5.7: `read` bounds the whole non-streaming response, not each gap.
+                if (
+                    read_budget is not None
+                    and started is not None
+                    and time.monotonic() - started > read_budget
+                ):
+                    return TransportFailure(phase=Phase.READ, timeout=True)
+                self.deadline.check()
+        except TRANSPORT_ERRORS as exc:
+            return failure_from(exc, phase=Phase.READ)
+        return b"".join(parts)
+
+    async def _sleep(self, seconds: float) -> None:
+        left = self.deadline.remaining()
+        if left is not None and seconds >= left:
+            raise self.deadline.expired_error()
+        await anyio.sleep(seconds)

@@ -1,0 +1,226 @@
+"""The blocking driver: runs the core's flows over an `httpx.Client`.
+
+It performs effects and translates httpx's exceptions into TransportFailure values;
+everything else (statuses, retries, errors, decoding) is the core's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import httpx
+
+from meshapi_core._config import Timeout
+from meshapi_core._flows import (
+    Effect,
+    Flow,
+    HttpResponse,
+    Open,
+    ReadAll,
+    Release,
+    Send,
+    Sleep,
+    StreamHead,
+)
+from meshapi_core._outcomes import Phase, TransportFailure
+from meshapi_core._request import Request
+from meshapi_core._streams import StreamDecoder
+
+from ._failures import TRANSPORT_ERRORS, failure_from
+from ._timeouts import Deadline, httpx_timeout
+
+__all__ = ["SyncHttpxBody", "SyncHttpxTransport", "default_sync_client"]
+
+T = TypeVar("T")
+# Draining is best effort: any failure just means the connection is not reused.
+DRAIN_ERRORS: tuple[type[BaseException], ...] = (*TRANSPORT_ERRORS, httpx.StreamError)
+
+
+def default_sync_client() -> httpx.Client:
+    """The client we create when the caller brings none: no redirects (§1.1)."""
+    return httpx.Client(
+        follow_redirects=False,
+        timeout=None,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+    )
+
+
+class SyncHttpxBody:
+    """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
+
+    __slots__ = ("_closed", "_response")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._closed = False
+
+    def chunks(self) -> Iterator[bytes | TransportFailure]:
+        try:
+            yield from self._response.iter_bytes()
+        except TRANSPORT_ERRORS as exc:
+            yield failure_from(exc, phase=Phase.READ)
+
+    def drain(self, limit: int) -> bool:
+        # After [DONE] only the chunked terminator should follow; reading it lets the
+        # pool keep the connection. A server that keeps talking is cut off at `limit`.
+        seen = 0
+        try:
+            for chunk in self._response.iter_bytes():
+                seen += len(chunk)
+                if seen > limit:
+                    return False
+        except DRAIN_ERRORS:
+            return False
+        return True
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._response.close()
+
+
+class SyncHttpxTransport:
+    """Runs flows over an `httpx.Client`, ours or the caller's (never closed by us)."""
+
+    def __init__(self, client: httpx.Client | None = None) -> None:
+        self._owns_client = client is None
+        self.client = client if client is not None else default_sync_client()
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def run(self, flow: Flow[T], timeout: Timeout) -> T:
+        """Run a flow to its result; no response is left open."""
+        runner = _Runner(self.client, Deadline(timeout))
+        try:
+            return runner.drive(flow)
+        finally:
+            runner.release()
+
+    def run_stream(
+        self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
+    ) -> tuple[StreamDecoder[Any], SyncHttpxBody]:
+        """Run a stream-opening flow; the open body is handed over with the decoder."""
+        runner = _Runner(self.client, Deadline(timeout))
+        try:
+            decoder = runner.drive(flow)
+            response, extension = runner.take_open()
+        except BaseException:
+            runner.release()
+            raise
+        # From here on the read timeout bounds the gap between body reads (§5.7).
+        extension["read"] = runner.deadline.cap(timeout.stream_idle)
+        return decoder, SyncHttpxBody(response)
+
+
+class _Runner:
+    """Interprets the effects of one flow; holds at most one open response."""
+
+    __slots__ = ("_client", "_extension", "_open", "deadline")
+
+    def __init__(self, client: httpx.Client, deadline: Deadline) -> None:
+        self._client = client
+        self.deadline = deadline
+        self._open: httpx.Response | None = None
+        self._extension: dict[str, float | None] = {}
+
+    def drive(self, flow: Flow[T]) -> T:
+        reply: Any = None
+        while True:
+            try:
+                effect = flow.send(reply)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            reply = self._perform(effect)
+
+    def take_open(self) -> tuple[httpx.Response, dict[str, float | None]]:
+        response = self._open
+        assert response is not None, "a stream flow returned without an open response"
+        self._open = None
+        return response, self._extension
+
+    def release(self) -> None:
+        if self._open is not None:
+            response, self._open = self._open, None
+            response.close()
+
+    def _perform(self, effect: Effect) -> Any:
+        if isinstance(effect, Send):
+            return self._send(effect.request)
+        if isinstance(effect, Open):
+            return self._open_stream(effect.request)
+        if isinstance(effect, ReadAll):
+            return self._read_all()
+        if isinstance(effect, Release):
+            self.release()
+            return None
+        if isinstance(effect, Sleep):
+            self._sleep(effect.seconds)
+            return None
+        raise TypeError(f"unknown effect {effect!r}")  # pragma: no cover
+
+    def _start(self, request: Request) -> httpx.Response | TransportFailure:
+        self.deadline.check()
+        self._extension = httpx_timeout(request.timeout, self.deadline)
+        http_request = self._client.build_request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=request.body,
+            extensions={"timeout": self._extension},
+        )
+        try:
+            return self._client.send(http_request, stream=True)
+        except TRANSPORT_ERRORS as exc:
+            return failure_from(exc, phase=Phase.SEND)
+
+    def _send(self, request: Request) -> HttpResponse | TransportFailure:
+        started = time.monotonic()
+        response = self._start(request)
+        if isinstance(response, TransportFailure):
+            return response
+        self._open = response
+        received_at = time.time()
+        body = self._read_all(read_budget=request.timeout.read, started=started)
+        self.release()
+        if isinstance(body, TransportFailure):
+            return body
+        return HttpResponse(response.status_code, response.headers, body, received_at)
+
+    def _open_stream(self, request: Request) -> StreamHead | TransportFailure:
+        response = self._start(request)
+        if isinstance(response, TransportFailure):
+            return response
+        self._open = response
+        return StreamHead(response.status_code, response.headers, time.time())
+
+    def _read_all(
+        self, *, read_budget: float | None = None, started: float | None = None
+    ) -> bytes | TransportFailure:
+        response = self._open
+        assert response is not None
+        parts: list[bytes] = []
+        try:
+            for chunk in response.iter_bytes():
+                parts.append(chunk)
+                # §5.7: `read` bounds the whole non-streaming response, not each gap.
+                if (
+                    read_budget is not None
+                    and started is not None
+                    and time.monotonic() - started > read_budget
+                ):
+                    return TransportFailure(phase=Phase.READ, timeout=True)
+                self.deadline.check()
+        except TRANSPORT_ERRORS as exc:
+            return failure_from(exc, phase=Phase.READ)
+        return b"".join(parts)
+
+    def _sleep(self, seconds: float) -> None:
+        left = self.deadline.remaining()
+        if left is not None and seconds >= left:
+            raise self.deadline.expired_error()
+        time.sleep(seconds)
