@@ -307,6 +307,7 @@ def chat_fallback_flow(
     policy: RetryPolicy,
     rng: Rng,
     emit: Emit = _ignore,
+    decode: Callable[[HttpResponse], Any] | None = None,
 ) -> Flow[Any]:
     """Non-streaming chat with the client-side model fallback chain (protocol.md §5.5).
 
@@ -322,8 +323,10 @@ def chat_fallback_flow(
     chain = _fallback_chain(primary, models)
     request = build_request(config, operation, params, options)
 
-    def decode(response: HttpResponse) -> Any:
-        return decode_result(operation, response)
+    if decode is None:
+
+        def decode(response: HttpResponse) -> Any:
+            return decode_result(operation, response)
 
     if not chain:
         return (yield from unary_flow(request, decode, policy=policy, rng=rng, emit=emit))

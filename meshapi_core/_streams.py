@@ -156,6 +156,7 @@ class StreamDecoder(Generic[T]):
             return items
         model = self.item_model
         chat = self.kind is StreamKind.CHAT
+        request_id = self.request_id
         for name, text, _id, _retry in events:
             try:
                 item: T | None
@@ -180,9 +181,15 @@ class StreamDecoder(Generic[T]):
                 self._fail(exc, items)
                 return items
             if item is not None:
-                if self.request_id is not None:
-                    item._request_id = self.request_id
-                self._note_end(item)
+                if request_id is not None:
+                    # `item._request_id = ...` through BaseModel.__setattr__ costs more
+                    # than the SSE decoding of the event; the private dict is pydantic's
+                    # documented store of private attributes (ResponseModel has one).
+                    private = item.__pydantic_private__
+                    if private is not None:
+                        private["_request_id"] = request_id
+                if not chat:
+                    self._note_end(item)  # chat ends only at [DONE]
                 items.append(item)
             if self._done:
                 break

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from meshapi_core.types import BatchListResponse, BatchObject, CreateBatchParams
+
 from ._chat import completion_body, prepare_chat, run_chat
 from ._clock import GatewayClock
 from ._context import RequestContext
@@ -150,7 +152,7 @@ class Batch:
             "input_file_id": None,
             "output_file_id": None,
         }
-        return dump("BatchObject", body)
+        return dump(BatchObject, body)
 
 
 class BatchStore:
@@ -256,7 +258,7 @@ def _validate_create(body: dict[str, Any]) -> list[Detail]:
                 detail("literal_error", [*where, "url"], f"Input should be '{ENDPOINT}'")
             )
     if not problems:
-        problems = check_params("CreateBatchParams", body)
+        problems = check_params(CreateBatchParams, body)
     return problems
 
 
@@ -313,7 +315,7 @@ async def list_batches(ctx: RequestContext) -> web.StreamResponse:
     data = [b.view(now) for b in page]
     return ctx.json(
         dump(
-            "BatchListResponse",
+            BatchListResponse,
             {
                 "object": "list",
                 "data": data,

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from meshapi_core.types import ChatCompletionChunk, ChatCompletionParams, ChatCompletionResponse
+
 from ._catalogue import DEFAULT_CHAT_MODEL, ModelRow
 from ._context import RequestContext
 from ._errors import CODE_STATUS, GatewayError, default_message
@@ -157,7 +159,9 @@ def validate_messages(messages: Any, *, allow_empty: bool) -> list[Detail]:
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):
             problems.append(
-                detail("string_type", ["messages", index, "content"], "Input should be a valid string")
+                detail(
+                    "string_type", ["messages", index, "content"], "Input should be a valid string"
+                )
             )
     return problems
 
@@ -165,7 +169,9 @@ def validate_messages(messages: Any, *, allow_empty: bool) -> list[Detail]:
 def prepare_chat(ctx: RequestContext, body: dict[str, Any]) -> ChatJob:
     """Validate a chat body, apply its template, resolve its model."""
     problems = require_fields(body, _CHAT_FIELDS, required=("messages",))
-    problems += validate_messages(body.get("messages"), allow_empty=body.get("template") is not None)
+    problems += validate_messages(
+        body.get("messages"), allow_empty=body.get("template") is not None
+    )
     effort = body.get("reasoning_effort")
     if effort is not None and effort not in REASONING_EFFORTS:
         problems.append(
@@ -176,7 +182,7 @@ def prepare_chat(ctx: RequestContext, body: dict[str, Any]) -> ChatJob:
             )
         )
     if not problems:
-        problems = check_params("ChatCompletionParams", body)
+        problems = check_params(ChatCompletionParams, body)
     raise_validation(problems)
     rendered = apply_template(ctx, body.get("template"), body.get("variables"))
     params = apply_params(body, rendered)
@@ -247,7 +253,7 @@ def completion_body(
 ) -> dict[str, Any]:
     """The `ChatCompletionResponse` body (no `cost`: non-streaming chat carries none)."""
     return dump(
-        "ChatCompletionResponse",
+        ChatCompletionResponse,
         {
             "id": completion_id,
             "object": "chat.completion",
@@ -298,7 +304,7 @@ async def chat_events(
     """The chat stream of §3.6: role, content or tool-call deltas, finish, usage, [DONE]."""
 
     def event(data: dict[str, Any]) -> SSEEvent:
-        return SSEEvent(dump("ChatCompletionChunk", data))
+        return SSEEvent(dump(ChatCompletionChunk, data))
 
     yield event(_chunk(completion_id, created, model.id, {"role": "assistant", "content": ""}))
     if reply.tool_call is not None:
@@ -373,9 +379,7 @@ async def chat_completions(ctx: RequestContext) -> web.StreamResponse:
             created=created,
             delay=ctx.state.timings.stream_chunk_delay,
         )
-        return await stream_sse(
-            ctx.request, events, shaping=ctx.shaping, request_id=ctx.request_id
-        )
+        return await stream_sse(ctx.request, events, shaping=ctx.shaping, request_id=ctx.request_id)
     return ctx.json(
         completion_body(served, reply, completion_id=completion_id, created=created),
         headers=routing_headers(job, served, attempts),

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from meshapi_core.types import CompareParams, CompareResponse, CompareStreamEvent
+
 from ._catalogue import DEFAULT_JUDGE_MODEL
 from ._chat import completion_body, resolve_model, upstream_failure, validate_messages
 from ._context import RequestContext
@@ -92,19 +94,24 @@ def _validate(body: Mapping[str, Any]) -> list[Detail]:
             problems.append(detail("too_short", ["models"], "List should have at least 1 item"))
         for index, model in enumerate(models):
             if not isinstance(model, str):
-                problems.append(detail("string_type", ["models", index], "Input should be a valid string"))
-    problems += validate_messages(body.get("messages"), allow_empty=body.get("template") is not None)
+                problems.append(
+                    detail("string_type", ["models", index], "Input should be a valid string")
+                )
+    problems += validate_messages(
+        body.get("messages"), allow_empty=body.get("template") is not None
+    )
     for index, override in enumerate(body.get("model_overrides") or []):
         if not isinstance(override, dict) or not isinstance(override.get("model"), str):
-            problems.append(detail("missing", ["model_overrides", index, "model"], "Field required"))
+            problems.append(
+                detail("missing", ["model_overrides", index, "model"], "Field required")
+            )
     if not problems:
-        problems = check_params("CompareParams", body)
+        problems = check_params(CompareParams, body)
     return problems
 
 
 def _dedupe(models: Sequence[str]) -> list[str]:
-    seen: set[str] = set()
-    return [m for m in models if not (m in seen or seen.add(m))]
+    return list(dict.fromkeys(models))
 
 
 def _answer(
@@ -122,7 +129,13 @@ def _answer(
     failure = upstream_failure(state, model_id)
     if failure is not None:
         return ModelOutcome(
-            model_id, None, _elapsed(started, state), request_id, None, failure.message, failure.code
+            model_id,
+            None,
+            _elapsed(started, state),
+            request_id,
+            None,
+            failure.message,
+            failure.code,
         )
     reply = respond(messages, max_tokens=max_tokens)
     body = completion_body(
@@ -198,7 +211,7 @@ async def compare(ctx: RequestContext) -> web.StreamResponse:
         )
     return ctx.json(
         dump(
-            "CompareResponse",
+            CompareResponse,
             {
                 "comparison_id": comparison_id,
                 "object": "chat.comparison",
@@ -218,7 +231,7 @@ async def compare(ctx: RequestContext) -> web.StreamResponse:
 
 
 def _event(name: str, payload: dict[str, Any]) -> SSEEvent:
-    return SSEEvent(dump("CompareStreamEvent", payload), event=name)
+    return SSEEvent(dump(CompareStreamEvent, payload), event=name)
 
 
 async def _skip_events(
@@ -255,7 +268,11 @@ async def _skip_events(
                 assert outcome.reply is not None
                 yield _event(
                     "model_chunk",
-                    {"model": outcome.model, "delta": None, "finish_reason": outcome.reply.finish_reason},
+                    {
+                        "model": outcome.model,
+                        "delta": None,
+                        "finish_reason": outcome.reply.finish_reason,
+                    },
                 )
     for outcome in outcomes:
         done: dict[str, Any] = {
@@ -324,4 +341,3 @@ async def _judged_events(
             "comparison_fallback_used": judgement.fallback_used,
         },
     )
-

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from meshapi_core.types import EmbeddingsParams, EmbeddingsResponse
+
 from ._catalogue import DEFAULT_EMBEDDING_MODEL
 from ._chat import resolve_model, upstream_failure
 from ._context import RequestContext
@@ -59,13 +61,17 @@ async def create_embeddings(ctx: RequestContext) -> web.StreamResponse:
     )
     texts = input_texts(body.get("input")) if "input" in body else []
     if body.get("input") is not None and texts is None:
-        problems.append(detail("union_tag_invalid", ["input"], "Input should be a string or a list"))
+        problems.append(
+            detail("union_tag_invalid", ["input"], "Input should be a string or a list")
+        )
     if isinstance(body.get("input"), list) and not body["input"]:
         problems.append(detail("too_short", ["input"], "List should have at least 1 item"))
     dimensions = body.get("dimensions")
     if isinstance(dimensions, int) and dimensions < 1:
         problems.append(
-            detail("greater_than_equal", ["dimensions"], "Input should be greater than or equal to 1")
+            detail(
+                "greater_than_equal", ["dimensions"], "Input should be greater than or equal to 1"
+            )
         )
     encoding = body.get("encoding_format", "float")
     if encoding not in ("float", "base64"):
@@ -73,7 +79,7 @@ async def create_embeddings(ctx: RequestContext) -> web.StreamResponse:
             detail("literal_error", ["encoding_format"], "Input should be 'float' or 'base64'")
         )
     if not problems:
-        problems = check_params("EmbeddingsParams", body)
+        problems = check_params(EmbeddingsParams, body)
     raise_validation(problems)
     assert texts is not None
     model, _ = resolve_model(
@@ -103,7 +109,7 @@ async def create_embeddings(ctx: RequestContext) -> web.StreamResponse:
     tokens = sum(count_tokens(t) for t in texts)
     return ctx.json(
         dump(
-            "EmbeddingsResponse",
+            EmbeddingsResponse,
             {
                 "object": "list",
                 "data": data,

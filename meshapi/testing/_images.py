@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from meshapi_core.types import ImageGenerationChunk, ImageGenerationParams, ImageGenerationResponse
+
 from ._catalogue import DEFAULT_IMAGE_MODEL
 from ._chat import resolve_model, upstream_failure
 from ._context import RequestContext
@@ -64,9 +66,11 @@ async def generate_images(ctx: RequestContext) -> web.StreamResponse:
             detail("literal_error", ["response_format"], "Input should be 'url' or 'b64_json'")
         )
     if not problems:
-        problems = check_params("ImageGenerationParams", body)
+        problems = check_params(ImageGenerationParams, body)
     raise_validation(problems)
-    model, _ = resolve_model(ctx.state, body.get("model"), kind="image", default=DEFAULT_IMAGE_MODEL)
+    model, _ = resolve_model(
+        ctx.state, body.get("model"), kind="image", default=DEFAULT_IMAGE_MODEL
+    )
     failure = upstream_failure(ctx.state, model.id)
     if failure is not None:
         raise failure
@@ -83,7 +87,7 @@ async def generate_images(ctx: RequestContext) -> web.StreamResponse:
     tokens = count_tokens(prompt)
     return ctx.json(
         dump(
-            "ImageGenerationResponse",
+            ImageGenerationResponse,
             {
                 "created": created,
                 "data": items,
@@ -106,7 +110,7 @@ async def _events(
     def chunk(status: str, data: list[dict[str, Any]]) -> SSEEvent:
         return SSEEvent(
             dump(
-                "ImageGenerationChunk",
+                ImageGenerationChunk,
                 {
                     "id": image_id,
                     "object": "image.chunk",

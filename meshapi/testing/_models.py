@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from meshapi_core.types import ModelInfo
+
 from ._catalogue import ModelRow
 from ._context import RequestContext
 from ._errors import fastapi_not_found
@@ -20,7 +22,7 @@ MODEL_TYPES = ("text", "embedding", "image", "audio", "video")
 
 
 def _infos(rows: list[ModelRow]) -> list[dict[str, object]]:
-    return [dump("ModelInfo", row.info()) for row in rows]
+    return [dump(ModelInfo, row.info()) for row in rows]
 
 
 async def list_models(ctx: RequestContext) -> web.StreamResponse:
@@ -57,4 +59,4 @@ async def get_model(ctx: RequestContext) -> web.StreamResponse:
     row = ctx.state.catalogue.get(ctx.request.match_info["model_id"])
     if row is None:
         return fastapi_not_found("Model not found")
-    return ctx.json(dump("ModelInfo", row.info()))
+    return ctx.json(dump(ModelInfo, row.info()))

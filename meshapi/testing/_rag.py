@@ -21,6 +21,17 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from meshapi_core.types import (
+    BulkEmbedRequest,
+    BulkEmbedResponse,
+    InitUploadRequest,
+    InitUploadResponse,
+    RagFileListResponse,
+    RagFileStatus,
+    SearchRequest,
+    SearchResponse,
+)
+
 from ._clock import GatewayClock
 from ._context import RequestContext
 from ._errors import GatewayError
@@ -181,7 +192,9 @@ class FileStore:
     def finish_embedding_now(self, record: RagFile, now: float) -> None:
         """Make embedding complete at `now` (`wait: true`)."""
         timings = self._timings
-        record.embedding_started = now - timings.rag_embedding_pending - timings.rag_embedding_processing
+        record.embedding_started = (
+            now - timings.rag_embedding_pending - timings.rag_embedding_processing
+        )
 
     # ---------------------------------------------------------------------------- access
 
@@ -263,7 +276,7 @@ class FileStore:
         }
         if embedding == "ready":
             body["chunk_count"] = len(record.chunks)
-        return dump("RagFileStatus", body)
+        return dump(RagFileStatus, body)
 
 
 def signature(key: bytes, file_id: str, expires: int) -> str:
@@ -284,9 +297,11 @@ async def init_upload(ctx: RequestContext) -> web.StreamResponse:
     )
     for name in ("file_name", "mime_type"):
         if isinstance(body.get(name), str) and not body[name].strip():
-            problems.append(detail("string_too_short", [name], "String should have at least 1 character"))
+            problems.append(
+                detail("string_too_short", [name], "String should have at least 1 character")
+            )
     if not problems:
-        problems = check_params("InitUploadRequest", body)
+        problems = check_params(InitUploadRequest, body)
     raise_validation(problems)
     record = ctx.state.files.create(
         ctx.owner,
@@ -303,7 +318,7 @@ async def init_upload(ctx: RequestContext) -> web.StreamResponse:
     )
     return ctx.json(
         dump(
-            "InitUploadResponse",
+            InitUploadResponse,
             {
                 "file_id": record.file_id,
                 "signed_url": signed,
@@ -354,7 +369,7 @@ async def list_files(ctx: RequestContext) -> web.StreamResponse:
     page = [files.status(f, now) for f in everything[offset : offset + limit]]
     return ctx.json(
         dump(
-            "RagFileListResponse",
+            RagFileListResponse,
             {"files": page, "total": len(everything), "limit": limit, "offset": offset},
         )
     )
@@ -370,14 +385,19 @@ async def embed_files(ctx: RequestContext) -> web.StreamResponse:
     if isinstance(ids, list):
         if not 1 <= len(ids) <= 100:
             problems.append(
-                detail("too_long" if ids else "too_short", ["file_ids"],
-                       "List should have between 1 and 100 items")
+                detail(
+                    "too_long" if ids else "too_short",
+                    ["file_ids"],
+                    "List should have between 1 and 100 items",
+                )
             )
         for index, value in enumerate(ids):
             if not isinstance(value, str):
-                problems.append(detail("string_type", ["file_ids", index], "Input should be a valid string"))
+                problems.append(
+                    detail("string_type", ["file_ids", index], "Input should be a valid string")
+                )
     if not problems:
-        problems = check_params("BulkEmbedRequest", body)
+        problems = check_params(BulkEmbedRequest, body)
     raise_validation(problems)
     files = ctx.state.files
     now = ctx.state.clock.now()
@@ -387,7 +407,9 @@ async def embed_files(ctx: RequestContext) -> web.StreamResponse:
     for file_id in ids or []:
         record = files.find(file_id)
         if record is None or record.owner != ctx.owner:
-            results.append({"file_id": file_id, "embedding_status": "failed", "error": "File not found."})
+            results.append(
+                {"file_id": file_id, "embedding_status": "failed", "error": "File not found."}
+            )
             continue
         upload = files.upload_status(record, now)
         if upload != "ready":
@@ -413,7 +435,7 @@ async def embed_files(ctx: RequestContext) -> web.StreamResponse:
         elif status == "failed":
             result["error"] = "No extractable text in the file."
         results.append(result)
-    return ctx.json(dump("BulkEmbedResponse", {"results": results}))
+    return ctx.json(dump(BulkEmbedResponse, {"results": results}))
 
 
 async def search_files(ctx: RequestContext) -> web.StreamResponse:
@@ -421,16 +443,25 @@ async def search_files(ctx: RequestContext) -> web.StreamResponse:
     body = ctx.json_body()
     problems = require_fields(
         body,
-        {"query": str, "top_k": int, "file_ids": list, "filter": dict, "date_from": int, "date_to": int},
+        {
+            "query": str,
+            "top_k": int,
+            "file_ids": list,
+            "filter": dict,
+            "date_from": int,
+            "date_to": int,
+        },
         required=("query",),
     )
     if isinstance(body.get("query"), str) and not body["query"].strip():
-        problems.append(detail("string_too_short", ["query"], "String should have at least 1 character"))
+        problems.append(
+            detail("string_too_short", ["query"], "String should have at least 1 character")
+        )
     top_k = body.get("top_k", 5)
     if isinstance(top_k, int) and not 1 <= top_k <= 100:
         problems.append(detail("less_than_equal", ["top_k"], "Input should be between 1 and 100"))
     if not problems:
-        problems = check_params("SearchRequest", body)
+        problems = check_params(SearchRequest, body)
     raise_validation(problems)
     files = ctx.state.files
     now = ctx.state.clock.now()
@@ -470,4 +501,4 @@ async def search_files(ctx: RequestContext) -> web.StreamResponse:
         }
         for score, _, _, record, chunk in scored[:top_k]
     ]
-    return ctx.json(dump("SearchResponse", {"results": results}))
+    return ctx.json(dump(SearchResponse, {"results": results}))

@@ -78,8 +78,12 @@ class _Session:
         await self.send(
             {
                 "type": "error",
-                "error": {"type": "invalid_request_error", "code": code, "message": message,
-                          "param": param},
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "param": param,
+                },
                 "request_id": self.ctx.request_id,
             }
         )
@@ -116,9 +120,7 @@ class _Session:
         elif kind == "response.cancel":
             await self.send({"type": "response.cancelled"})
         else:
-            await self.error(
-                "invalid_request_error", f"Unknown event type: {kind!r}.", "type"
-            )
+            await self.error("invalid_request_error", f"Unknown event type: {kind!r}.", "type")
 
     async def _session_update(self, event: dict[str, Any]) -> None:
         session = event.get("session")
@@ -168,12 +170,21 @@ class _Session:
         item_id = new_id("item_", 20)
         reply = respond(self.items)
         text = reply.text or ""
-        base = {"response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0}
+        base = {
+            "response_id": response_id,
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
         await self.send(
             {
                 "type": "response.created",
-                "response": {"id": response_id, "object": "realtime.response",
-                             "status": "in_progress", "output": []},
+                "response": {
+                    "id": response_id,
+                    "object": "realtime.response",
+                    "status": "in_progress",
+                    "output": [],
+                },
             }
         )
         for piece in split_words(text):
@@ -183,13 +194,18 @@ class _Session:
             await self.send(
                 {"type": "response.output_audio_transcript.delta", **base, "delta": piece}
             )
-        await self.send({"type": "response.output_audio_transcript.done", **base, "transcript": text})
+        await self.send(
+            {"type": "response.output_audio_transcript.done", **base, "transcript": text}
+        )
         audio = tone_pcm16()
         half = len(audio) // 2
         for block in (audio[:half], audio[half:]):
             await self.send(
-                {"type": "response.output_audio.delta", **base,
-                 "delta": base64.b64encode(block).decode("ascii")}
+                {
+                    "type": "response.output_audio.delta",
+                    **base,
+                    "delta": base64.b64encode(block).decode("ascii"),
+                }
             )
         await self.send({"type": "response.output_audio.done", **base})
         self.items.append({"role": "assistant", "content": text})
@@ -201,9 +217,13 @@ class _Session:
                     "object": "realtime.response",
                     "status": "completed",
                     "output": [
-                        {"id": item_id, "type": "message", "role": "assistant",
-                         "status": "completed",
-                         "content": [{"type": "output_audio", "transcript": text}]}
+                        {
+                            "id": item_id,
+                            "type": "message",
+                            "role": "assistant",
+                            "status": "completed",
+                            "content": [{"type": "output_audio", "transcript": text}],
+                        }
                     ],
                     "usage": reply.usage(),
                 },

@@ -275,8 +275,9 @@ def respond(
     prompt = prompt_token_count(messages)
     tool = choose_tool(messages, tools, tool_choice)
     if tool is None:
-        return respond_text(base_reply(messages), prompt_tokens=prompt, max_tokens=max_tokens,
-                            stop=stop)
+        return respond_text(
+            base_reply(messages), prompt_tokens=prompt, max_tokens=max_tokens, stop=stop
+        )
     name = _tool_name(tool) or "tool"
     user = _last_user_text(messages) or ""
     arguments = json.dumps(

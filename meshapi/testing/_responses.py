@@ -15,6 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
+from meshapi_core.types import ResponsesParams, ResponsesResponse, ResponsesStreamEvent
+
 from ._catalogue import DEFAULT_CHAT_MODEL, ModelRow
 from ._chat import resolve_model, upstream_failure
 from ._context import RequestContext
@@ -142,7 +144,7 @@ def _response(
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": reply.total_tokens,
         }
-    return dump("ResponsesResponse", response)
+    return dump(ResponsesResponse, response)
 
 
 async def create_response(ctx: RequestContext) -> web.StreamResponse:
@@ -152,15 +154,21 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
     limit = body.get("max_output_tokens")
     if isinstance(limit, int) and limit < 1:
         problems.append(
-            detail("greater_than_equal", ["max_output_tokens"], "Input should be greater than or equal to 1")
+            detail(
+                "greater_than_equal",
+                ["max_output_tokens"],
+                "Input should be greater than or equal to 1",
+            )
         )
     if not problems:
-        problems = check_params("ResponsesParams", body)
+        problems = check_params(ResponsesParams, body)
     raise_validation(problems)
     rendered = apply_template(ctx, body.get("template"), body.get("variables"))
     params = apply_params(body, rendered)
-    model_id = body.get("model") if body.get("model") is not None else (
-        rendered.model if rendered is not None else None
+    model_id = (
+        body.get("model")
+        if body.get("model") is not None
+        else (rendered.model if rendered is not None else None)
     )
     model, chosen = resolve_model(ctx.state, model_id, default=DEFAULT_CHAT_MODEL)
     if not model.info()["supports_responses_api"]:
@@ -173,15 +181,22 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
     streaming = body.get("stream") is True
     if streaming and not model.responses_streaming:
         raise GatewayError(
-            501, "not_implemented", f"Streaming is not implemented for '{model.id}' on /v1/responses."
+            501,
+            "not_implemented",
+            f"Streaming is not implemented for '{model.id}' on /v1/responses.",
         )
     failure = upstream_failure(ctx.state, model.id)
     if failure is not None:
         raise failure
-    messages = [*(rendered.messages if rendered else []), *input_messages(
-        body["input"], params.get("instructions")
-    )]
-    tools = [t for t in params.get("tools") or [] if isinstance(t, Mapping) and t.get("type") == "function"]
+    messages = [
+        *(rendered.messages if rendered else []),
+        *input_messages(body["input"], params.get("instructions")),
+    ]
+    tools = [
+        t
+        for t in params.get("tools") or []
+        if isinstance(t, Mapping) and t.get("type") == "function"
+    ]
     try:
         reply = respond(
             messages,
@@ -191,7 +206,10 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
         )
     except UnknownToolError as exc:
         raise GatewayError(400, "invalid_request", str(exc), param="tool_choice") from exc
-    ids = {"response": new_id("resp_", 24), "item": new_id("msg_" if reply.tool_call is None else "fc_", 24)}
+    ids = {
+        "response": new_id("resp_", 24),
+        "item": new_id("msg_" if reply.tool_call is None else "fc_", 24),
+    }
     created = int(ctx.state.clock.now())
     headers = {"x-resolved-model-id": model.id} if chosen else {}
     if streaming:
@@ -204,7 +222,7 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
 def _sequenced(events: Iterator[dict[str, Any]]) -> Iterator[SSEEvent]:
     for number, payload in enumerate(events):
         payload = {"type": payload.pop("type"), "sequence_number": number, **payload}
-        yield SSEEvent(dump("ResponsesStreamEvent", payload), event=payload["type"])
+        yield SSEEvent(dump(ResponsesStreamEvent, payload), event=payload["type"])
 
 
 def _event_payloads(

@@ -9,6 +9,7 @@ RST (ECONNRESET), not a polite FIN, unless the fault asks for a graceful close.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 from dataclasses import dataclass
@@ -109,12 +110,8 @@ async def reset_connection(request: web.BaseRequest, *, graceful: bool, grace: f
         else:
             sock = transport.get_extra_info("socket")
             if sock is not None:
-                try:
-                    sock.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                    )
-                except OSError:
-                    pass
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             transport.abort()
     raise ConnectionDropped
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from meshapi_core.types import CreateTemplateParams, TemplateSummary
+
 from ._clock import GatewayClock
 from ._context import RequestContext
 from ._errors import GatewayError
@@ -95,7 +97,7 @@ class Template:
         }
         if self.team_id is not None:
             body["team_id"] = self.team_id
-        return dump("TemplateSummary", body)
+        return dump(TemplateSummary, body)
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,9 @@ def _optional_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 def _validate(body: Mapping[str, Any], *, creating: bool) -> None:
     problems = require_fields(body, _FIELDS, required=("name",) if creating else ())
     if creating and isinstance(body.get("name"), str) and not body["name"].strip():
-        problems.append(detail("string_too_short", ["name"], "String should have at least 1 character"))
+        problems.append(
+            detail("string_too_short", ["name"], "String should have at least 1 character")
+        )
     messages = body.get("messages")
     if isinstance(messages, list):
         for index, message in enumerate(messages):
@@ -222,7 +226,7 @@ def _validate(body: Mapping[str, Any], *, creating: bool) -> None:
     if not creating and "team_id" in body:
         problems.append(detail("extra_forbidden", ["team_id"], "Extra inputs are not permitted"))
     if not problems:
-        problems = check_params("CreateTemplateParams" if creating else "UpdateTemplateParams", body)
+        problems = check_params(CreateTemplateParams if creating else UpdateTemplateParams, body)
     raise_validation(problems)
 
 
@@ -243,9 +247,7 @@ def render(text: str, variables: Mapping[str, Any], template_name: str) -> str:
     return _SLOT.sub(substitute, text)
 
 
-def apply_template(
-    ctx: RequestContext, name: Any, variables: Any
-) -> RenderedTemplate | None:
+def apply_template(ctx: RequestContext, name: Any, variables: Any) -> RenderedTemplate | None:
     """The rendered template a request names, or None when it names none."""
     if name is None:
         return None

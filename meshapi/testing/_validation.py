@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ._errors import GatewayError
-from ._wire import model_class
 
 __all__ = [
     "Detail",
@@ -73,13 +72,15 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
-def check_params(model_name: str, body: Mapping[str, Any]) -> list[Detail]:
-    """Problems the core's params model finds in `body` (empty if it has no such model)."""
-    cls = model_class(model_name)
-    if cls is None:
-        return []
+def check_params(model: type[BaseModel], body: Mapping[str, Any]) -> list[Detail]:
+    """Problems the core's params model finds in `body`, read laxly as the gateway reads it.
+
+    The core's params models are strict client-side models; the gateway (FastAPI) parses
+    JSON in pydantic's lax mode and ignores fields it does not know, so validation runs
+    with `strict=False` and `extra_forbidden` problems are dropped.
+    """
     try:
-        cls.model_validate(dict(body), strict=False)
+        model.model_validate(dict(body), strict=False)
     except ValidationError as exc:
         return [
             detail(str(err["type"]), list(err["loc"]), str(err["msg"]))

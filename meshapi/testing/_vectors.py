@@ -22,8 +22,49 @@ __all__ = ["bag", "cosine", "embed", "encode_base64", "words"]
 _WORD = re.compile(r"[a-z0-9]+")
 
 STOPWORDS = frozenset(
-    "a an and are as at be by do does for from has have how i in is it its of on or our "
-    "that the their this to was we what when where which who why will with you your".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
 )
 
 

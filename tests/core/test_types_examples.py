@@ -331,7 +331,11 @@ def test_error_frame_example_is_an_error_envelope() -> None:
     assert event == "error"
     envelope = ApiErrorEnvelope.model_validate(data)
     assert envelope.error.code == "gateway_timeout"
-    assert envelope.error.provider_error == {"provider": "openai", "status": 504, "message": "timeout"}
+    assert envelope.error.provider_error == {
+        "provider": "openai",
+        "status": 504,
+        "message": "timeout",
+    }
     assert envelope.request_id == "req_01JH7Z8K4M2Q9V6X3B5N0C1D2E"
 
 
@@ -367,7 +371,11 @@ def test_responses_stream_example_events() -> None:
     response = ResponsesResponse.model_validate(completed.response)
     assert (response.id, response.object, response.status) == ("resp_7d1", "response", "completed")
     assert response.created_at == 1767225600
-    assert response.output[0]["content"][0] == {"type": "output_text", "text": "Hello", "annotations": []}
+    assert response.output[0]["content"][0] == {
+        "type": "output_text",
+        "text": "Hello",
+        "annotations": [],
+    }
     assert response.usage == ResponsesUsage(input_tokens=12, output_tokens=2, total_tokens=14)
 
 
@@ -384,7 +392,10 @@ def test_responses_events_keep_unknown_fields() -> None:
 
 def _compare_events(text: str) -> list[CompareStreamEvent]:
     # The stream decoder sets `event` from the SSE event line (§3.3 step 5).
-    return [CompareStreamEvent.model_validate({**data, "event": name}) for name, data in sse_frames(text)]
+    return [
+        CompareStreamEvent.model_validate({**data, "event": name})
+        for name, data in sse_frames(text)
+    ]
 
 
 def test_compare_stream_example_with_skip_comparison() -> None:
@@ -494,7 +505,11 @@ def test_error_envelope_example() -> None:
 
 def test_template_summary_example() -> None:
     template = TemplateSummary.model_validate_json(TEMPLATE_SUMMARY)
-    assert (template.id, template.name, template.owner) == ("tmpl_5c0e", "support-agent", "org_71a2")
+    assert (template.id, template.name, template.owner) == (
+        "tmpl_5c0e",
+        "support-agent",
+        "org_71a2",
+    )
     assert template.is_global is False
     assert template.system == "You are a support agent for {{company}}. Be concise."
     assert template.messages is None and template.description is None
@@ -517,7 +532,11 @@ def test_batch_object_example() -> None:
     batch = BatchObject.model_validate_json(BATCH_OBJECT)
     assert (batch.id, batch.object, batch.status) == ("batch_0a91", "batch", "completed")
     assert batch.endpoint == "/v1/chat/completions"
-    assert (batch.created_at, batch.completed_at, batch.completion_window) == (1767225600, 1767225671, "24h")
+    assert (batch.created_at, batch.completed_at, batch.completion_window) == (
+        1767225600,
+        1767225671,
+        "24h",
+    )
     assert batch.metadata == {"job": "nightly"}
     assert batch.request_counts is not None
     counts = batch.request_counts
@@ -540,8 +559,16 @@ def test_search_response_example() -> None:
     assert result.score == 0.8123
     assert result.text == "New hires complete onboarding in week one."
     assert result.parent_text.startswith("Section 2. Onboarding.")
-    assert (result.file_id, result.file_name, result.file_type) == ("file_9b2", "handbook.pdf", "pdf")
-    assert (result.mime_type, result.chunk_index, result.created_at) == ("application/pdf", 3, 1767225600)
+    assert (result.file_id, result.file_name, result.file_type) == (
+        "file_9b2",
+        "handbook.pdf",
+        "pdf",
+    )
+    assert (result.mime_type, result.chunk_index, result.created_at) == (
+        "application/pdf",
+        3,
+        1767225600,
+    )
     assert result.metadata == {"team": "hr"}
     payload = json.loads(SEARCH_RESPONSE)
     payload["results"][0] = with_unknown(payload["results"][0])

@@ -150,7 +150,12 @@ def test_models_accept_only_objects() -> None:
 
 def test_a_minimal_chat_chunk_parses() -> None:
     chunk = ChatCompletionChunk.model_validate_json(b'{"choices":[{"delta":{"content":"hi"}}]}')
-    assert (chunk.id, chunk.object, chunk.created, chunk.model) == ("", "chat.completion.chunk", 0, "")
+    assert (chunk.id, chunk.object, chunk.created, chunk.model) == (
+        "",
+        "chat.completion.chunk",
+        0,
+        "",
+    )
     (choice,) = chunk.choices
     assert choice.index == 0
     assert choice.delta is not None and choice.delta.content == "hi"
@@ -162,7 +167,12 @@ def test_chunk_fields_sent_as_null_read_as_their_defaults() -> None:
     chunk = ChatCompletionChunk.model_validate(
         {"id": None, "object": None, "created": None, "model": None, "choices": [{"index": None}]}
     )
-    assert (chunk.id, chunk.object, chunk.created, chunk.model) == ("", "chat.completion.chunk", 0, "")
+    assert (chunk.id, chunk.object, chunk.created, chunk.model) == (
+        "",
+        "chat.completion.chunk",
+        0,
+        "",
+    )
     assert chunk.choices[0].index == 0
 
 
@@ -190,7 +200,10 @@ def test_compare_stream_event_is_all_optional() -> None:
 
 
 def test_a_fields_default_when_absent_and_when_null() -> None:
-    for payload in ({}, {"partial": None, "skip_comparison": None, "comparison_fallback_used": None}):
+    for payload in (
+        {},
+        {"partial": None, "skip_comparison": None, "comparison_fallback_used": None},
+    ):
         compare = CompareResponse.model_validate({**dict(REQUIRED)[CompareResponse], **payload})
         assert (compare.partial, compare.skip_comparison, compare.comparison_fallback_used) == (
             False,
@@ -209,11 +222,15 @@ def test_a_fields_default_when_absent_and_when_null() -> None:
         None,
         None,
     )
-    call = ToolCall.model_validate({"id": "c", "type": None, "function": {"name": "f", "arguments": ""}})
+    call = ToolCall.model_validate(
+        {"id": "c", "type": None, "function": {"name": "f", "arguments": ""}}
+    )
     assert call.type == "function"
     model = ModelInfo.model_validate({"id": "a/b", "name": "B", "is_free": False})
     assert (model.is_composite, model.pricing) == (False, None)
-    result = SearchResult.model_validate({"score": 1, "text": "t", "parent_text": "p", "metadata": None})
+    result = SearchResult.model_validate(
+        {"score": 1, "text": "t", "parent_text": "p", "metadata": None}
+    )
     assert result.metadata == {}
     assert ApiErrorBody.model_validate({"code": "c", "message": "m", "details": None}).details == []
 
@@ -236,7 +253,12 @@ def test_template_owner_is_optional_but_read_when_sent() -> None:
 
 def test_batch_list_holds_batch_objects() -> None:
     page = BatchListResponse.model_validate(
-        {"object": "list", "data": [{"id": "batch_2"}, {"id": "batch_1"}], "has_more": True, "last_id": "batch_1"}
+        {
+            "object": "list",
+            "data": [{"id": "batch_2"}, {"id": "batch_1"}],
+            "has_more": True,
+            "last_id": "batch_1",
+        }
     )
     assert [b.id for b in page.data] == ["batch_2", "batch_1"]
     assert (page.has_more, page.first_id, page.last_id) == (True, None, "batch_1")
@@ -265,7 +287,9 @@ def test_rag_models() -> None:
     # The one money field that is a JSON number (§1.5).
     assert status.total_cost_usd == 1.0 and isinstance(status.total_cost_usd, float)
     assert status.metadata is None and status.last_error_code is None
-    page = RagFileListResponse.model_validate({"files": [RAG_FILE], "total": 1, "limit": 20, "offset": 0})
+    page = RagFileListResponse.model_validate(
+        {"files": [RAG_FILE], "total": 1, "limit": 20, "offset": 0}
+    )
     assert page.files[0].file_id == "file_1"
     embedded = BulkEmbedResponse.model_validate(
         {
@@ -292,7 +316,10 @@ def test_compare_response_results_are_typed() -> None:
     )
     assert [r.content for r in response.results] == ["Paris.", None]
     assert response.results[0].usage is not None
-    assert response.results[0].usage.total_tokens == 5 and response.results[0].usage.prompt_tokens is None
+    assert (
+        response.results[0].usage.total_tokens == 5
+        and response.results[0].usage.prompt_tokens is None
+    )
     assert response.results[1].error == "timeout"
     assert response.partial is True
 
@@ -326,8 +353,12 @@ def test_unknown_content_parts_are_kept_as_dicts() -> None:
 
 
 def test_message_content_may_be_a_string_or_null() -> None:
-    assert ChatCompletionMessage.model_validate({"role": "assistant", "content": "hi"}).content == "hi"
-    assert ChatCompletionMessage.model_validate({"role": "assistant", "content": None}).content is None
+    assert (
+        ChatCompletionMessage.model_validate({"role": "assistant", "content": "hi"}).content == "hi"
+    )
+    assert (
+        ChatCompletionMessage.model_validate({"role": "assistant", "content": None}).content is None
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -336,10 +367,16 @@ def test_message_content_may_be_a_string_or_null() -> None:
 
 
 def test_money_is_a_decimal_string_and_numbers_are_read_as_one() -> None:
-    pricing = ModelPricing.model_validate({"input_usd_per_unit": "0.15", "output_usd_per_unit": 0.6})
+    pricing = ModelPricing.model_validate(
+        {"input_usd_per_unit": "0.15", "output_usd_per_unit": 0.6}
+    )
     assert (pricing.input_usd_per_unit, pricing.output_usd_per_unit) == ("0.15", "0.6")
     chunk = ChatCompletionChunk.model_validate({"choices": [], "cost": 0})
     assert chunk.cost == "0"
+    # Plain decimal text, the same from JSON bytes as from a Python float.
+    tiny = ModelPricing.model_validate({"request_usd": 1e-07}).request_usd
+    assert tiny == ModelPricing.model_validate_json('{"request_usd": 1e-7}').request_usd
+    assert tiny == "0.0000001"
     with pytest.raises(ValidationError):
         ModelPricing.model_validate({"input_usd_per_unit": True})
 
@@ -407,7 +444,7 @@ def test_image_bytes_prefers_b64_json() -> None:
     ],
 )
 def test_image_bytes_raises_value_error_without_inline_data(item: ImageItem) -> None:
-    with pytest.raises(ValueError, match="."):
+    with pytest.raises(ValueError, match=r"base64|remote URL|neither|data: URL"):
         item.image_bytes()
 
 
@@ -423,4 +460,6 @@ def test_image_generation_response() -> None:
     assert response.data[0].url == "https://cdn/x.png"
     assert response.usage is not None and response.usage.input_tokens_details == {"text_tokens": 1}
     with pytest.raises(ValidationError):
-        ImageGenerationResponse.model_validate({"created": 1, "data": [], "usage": {"prompt_tokens": 1}})
+        ImageGenerationResponse.model_validate(
+            {"created": 1, "data": [], "usage": {"prompt_tokens": 1}}
+        )

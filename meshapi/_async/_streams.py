@@ -1,0 +1,221 @@
+"""Stream objects: what `stream()` returns (protocol.md §3.10).
+
+A stream is lazy (the request goes out on `async with` or the first iteration, never
+when `stream()` is called), an async context manager and an async iterator, and always
+gives its connection back: at the clean end (after draining the rest of the body so the
+connection can be reused), on `aclose()`, on leaving the `async with` block, and on any
+error. Transport failures while reading become `stream_interrupted` (or `timeout` for
+the idle timeout); a body that ends without its clean end is `stream_interrupted`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+from typing_extensions import Self
+
+from meshapi_core._accumulate import ChatAccumulator, CompareAccumulator
+from meshapi_core._config import Timeout
+from meshapi_core._flows import Flow, stream_read_error
+from meshapi_core._outcomes import TransportFailure
+from meshapi_core._streams import StreamDecoder
+from meshapi_core._transport import AsyncBody, AsyncTransport
+from meshapi_core.types import (
+    ChatCompletionChunk,
+    ChatCompletionResponse,
+    CompareStreamEvent,
+    ImageGenerationChunk,
+    ResponsesStreamEvent,
+)
+from meshapi_core.types._base import ResponseModel
+
+__all__ = [
+    "AsyncChatCompletionStream",
+    "AsyncCompareStream",
+    "AsyncImageStream",
+    "AsyncResponsesStream",
+    "AsyncStream",
+]
+
+T = TypeVar("T", bound=ResponseModel)
+
+# After the clean end only the chunked terminator should be left; read at most this much
+# before giving up on reusing the connection.
+_DRAIN_LIMIT = 64 * 1024
+
+
+class AsyncStream(Generic[T]):
+    """A typed event stream over one HTTP response.
+
+    Attributes:
+        request_id: `None` until the response headers arrive, then the `x-request-id`
+            header; it stays readable after a mid-stream failure.
+    """
+
+    def __init__(
+        self,
+        transport: AsyncTransport,
+        open_flow: Callable[[], Flow[StreamDecoder[Any]]],
+        timeout: Timeout,
+    ) -> None:
+        self._transport = transport
+        self._open_flow = open_flow
+        self._timeout = timeout
+        self._decoder: StreamDecoder[T] | None = None
+        self._body: AsyncBody | None = None
+        self._chunks: AsyncIterator[bytes | TransportFailure] | None = None
+        self._pending: list[T] = []
+        self._position = 0
+        self._started = False
+        self._finished = False
+        self.request_id: str | None = None
+
+    async def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        decoder, body = await self._transport.run_stream(self._open_flow(), self._timeout)
+        self._decoder, self._body = decoder, body
+        self.request_id = decoder.request_id
+        self._chunks = body.chunks().__aiter__()
+
+    async def __aenter__(self) -> Self:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        while self._position >= len(self._pending):
+            if self._finished:
+                raise StopAsyncIteration
+            await self._fill()
+        item = self._pending[self._position]
+        self._position += 1
+        self._observe(item)
+        return item
+
+    def _observe(self, item: T) -> None:
+        """A hook for streams that fold their items (see AsyncChatCompletionStream)."""
+
+    async def _fill(self) -> None:
+        # Replace the drained batch with the next one; one list per read, not per item.
+        self._pending, self._position = [], 0
+        if not self._started:
+            await self._start()
+        decoder, chunks = self._decoder, self._chunks
+        if decoder is None or chunks is None:  # closed before it started
+            self._finished = True
+            return
+        try:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                self._pending = decoder.end()
+                await self._finish()
+                return
+            if isinstance(chunk, TransportFailure):
+                raise stream_read_error(chunk, request_id=self.request_id)
+            self._pending = decoder.feed(chunk)
+            if decoder.done:
+                await self._finish(drain=True)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def _finish(self, *, drain: bool = False) -> None:
+        self._finished = True
+        body = self._body
+        if body is not None and drain:
+            await body.drain(_DRAIN_LIMIT)
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Give the connection back. Idempotent; never raises; sends nothing if unstarted."""
+        self._finished = True
+        body, self._body = self._body, None
+        self._chunks = None
+        if body is not None:
+            # Closing must never raise (§3.10): the caller is leaving either way.
+            with contextlib.suppress(Exception):
+                await body.aclose()
+
+    async def until_done(self) -> None:
+        """Read the stream to its end, discarding nothing (items still reach hooks)."""
+        async for _ in self:
+            pass
+
+
+class AsyncChatCompletionStream(AsyncStream[ChatCompletionChunk]):
+    """A chat stream: chunks, plus the folded answer (protocol.md §3.6, §3.10)."""
+
+    def __init__(
+        self,
+        transport: AsyncTransport,
+        open_flow: Callable[[], Flow[StreamDecoder[Any]]],
+        timeout: Timeout,
+    ) -> None:
+        super().__init__(transport, open_flow, timeout)
+        self._accumulator = ChatAccumulator()
+
+    def _observe(self, item: ChatCompletionChunk) -> None:
+        self._accumulator.add(item)
+
+    @property
+    def text(self) -> str:
+        """The text of the answer received so far."""
+        return self._accumulator.text
+
+    async def text_stream(self) -> AsyncIterator[str]:
+        """Only the text deltas of choice 0, as they arrive."""
+        async for chunk in self:
+            for choice in chunk.choices:
+                if choice.index == 0 and choice.delta is not None and choice.delta.content:
+                    yield choice.delta.content
+
+    async def get_final_completion(self) -> ChatCompletionResponse:
+        """Read the rest of the stream and return the folded `ChatCompletionResponse`.
+
+        `usage` comes from the usage chunk and `cost` is kept as an extra field.
+
+        Raises:
+            MeshAPIError: whatever ended the stream early.
+        """
+        await self.until_done()
+        return self._accumulator.final()
+
+
+class AsyncResponsesStream(AsyncStream[ResponsesStreamEvent]):
+    """A Responses-API event stream (protocol.md §3.7)."""
+
+
+class AsyncCompareStream(AsyncStream[CompareStreamEvent]):
+    """A compare event stream (protocol.md §3.8), with per-model text folded as it comes."""
+
+    def __init__(
+        self,
+        transport: AsyncTransport,
+        open_flow: Callable[[], Flow[StreamDecoder[Any]]],
+        timeout: Timeout,
+    ) -> None:
+        super().__init__(transport, open_flow, timeout)
+        self.accumulated = CompareAccumulator()
+
+    def _observe(self, item: CompareStreamEvent) -> None:
+        self.accumulated.add(item)
+
+
+class AsyncImageStream(AsyncStream[ImageGenerationChunk]):
+    """An image-generation stream (protocol.md §3.9)."""
