@@ -124,6 +124,15 @@ class StreamDecoder(Generic[T]):
         """True once the stream ended cleanly (§3.4); later bytes are then ignored."""
         return self._done
 
+    @property
+    def error_pending(self) -> bool:
+        """True when the last `feed` returned items and an error waits behind them.
+
+        A driver that sees it after handing those items over can call `end()` (or
+        `feed(b"")`) to raise the error at once, instead of waiting for more bytes.
+        """
+        return self._state is _State.FAILED
+
     def feed(self, data: bytes) -> list[T]:
         """Decode the next piece of the body.
 

@@ -16,7 +16,14 @@ from ._flows import Flow
 from ._outcomes import TransportFailure
 from ._streams import StreamDecoder
 
-__all__ = ["AsyncBody", "AsyncTransport", "SyncBody", "SyncTransport"]
+__all__ = [
+    "AsyncBody",
+    "AsyncByteStream",
+    "AsyncTransport",
+    "ByteStream",
+    "SyncBody",
+    "SyncTransport",
+]
 
 T = TypeVar("T")
 
@@ -43,6 +50,30 @@ class AsyncBody(Protocol):
     async def aclose(self) -> None: ...
 
 
+class ByteStream(Protocol):
+    """A connected TCP (or TLS) byte stream, for the realtime WebSocket (§6.6).
+
+    `receive` returns b"" at EOF; `timeout` (seconds, None for no limit) bounds one
+    receive, and running out raises TimeoutError.
+    """
+
+    def send(self, data: bytes) -> None: ...
+
+    def receive(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncByteStream(Protocol):
+    """The async form of `ByteStream`."""
+
+    async def send(self, data: bytes) -> None: ...
+
+    async def receive(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
 class SyncTransport(Protocol):
     """Runs flows over a blocking HTTP client."""
 
@@ -51,6 +82,16 @@ class SyncTransport(Protocol):
     def run_stream(
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], SyncBody]: ...
+
+    def connect_tcp(
+        self, host: str, port: int, *, tls: bool, timeout: float | None
+    ) -> ByteStream:
+        """Open a byte stream to host:port (TLS verified against host when `tls`).
+
+        Connection failures raise the core's `MeshAPIError` (`connection_error`, or
+        `timeout` when `timeout` ran out), never a raw socket or library exception.
+        """
+        ...
 
     def close(self) -> None: ...
 
@@ -63,5 +104,9 @@ class AsyncTransport(Protocol):
     async def run_stream(
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], AsyncBody]: ...
+
+    async def connect_tcp(
+        self, host: str, port: int, *, tls: bool, timeout: float | None
+    ) -> AsyncByteStream: ...
 
     async def aclose(self) -> None: ...

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from meshapi_core.types import CreateTemplateParams, TemplateSummary
+from meshapi_core.types import CreateTemplateParams, TemplateSummary, UpdateTemplateParams
 
 from ._clock import GatewayClock
 from ._context import RequestContext

@@ -29,4 +29,18 @@ def dump(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
             "internal_error",
             f"emulator produced a {model.__name__} the SDK model rejects: {exc.errors()[:3]}",
         ) from exc
-    return instance.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    dumped = instance.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    ordered = _in_source_order(dumped, data)
+    assert isinstance(ordered, dict)
+    return ordered
+
+
+def _in_source_order(value: Any, source: Any) -> Any:
+    # pydantic emits declared fields first, then extras; keep the handler's key order
+    # instead, so bodies read like the protocol's examples (id, object, created, ...).
+    if isinstance(value, dict) and isinstance(source, Mapping):
+        keys = [k for k in source if k in value] + [k for k in value if k not in source]
+        return {k: _in_source_order(value[k], source.get(k)) for k in keys}
+    if isinstance(value, list) and isinstance(source, (list, tuple)) and len(value) == len(source):
+        return [_in_source_order(v, s) for v, s in zip(value, source)]
+    return value

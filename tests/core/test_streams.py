@@ -596,6 +596,7 @@ def test_items_before_an_error_frame_stay_delivered(kind: StreamKind) -> None:
     dec = decoder(kind)
     items = dec.feed(PLAIN[kind] + PLAIN[kind] + ERROR_FRAME + PLAIN[kind])
     assert len(items) == 2  # delivered; the error comes with the next call
+    assert dec.error_pending
     with pytest.raises(InternalServerError) as info:
         dec.feed(b"")
     assert info.value.error_code == "gateway_timeout"
@@ -613,6 +614,7 @@ def test_pending_error_is_raised_by_end() -> None:
 @pytest.mark.parametrize("kind", ALL_KINDS)
 def test_error_frame_first_raises_on_first_read(kind: StreamKind) -> None:
     dec = decoder(kind)
+    assert not dec.error_pending
     with pytest.raises(MeshAPIError) as info:
         dec.feed(ERROR_FRAME + PLAIN[kind])
     assert info.value.error_code == "gateway_timeout"
