@@ -90,6 +90,9 @@ def bind(
         # Errors become responses *inside* the idempotency layer, so a 4xx is stored and
         # replayed and a 5xx releases the key, exactly as the gateway treats them.
         try:
+            latency = ctx.state.timings.upstream_latency
+            if latency > 0 and ctx.request.method == "POST":
+                await asyncio.sleep(latency)
             return await handler(ctx)
         except GatewayError as error:
             return error.response(ctx.request_id)

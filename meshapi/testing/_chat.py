@@ -39,7 +39,7 @@ __all__ = [
     "upstream_failure",
 ]
 
-ROLES = ("system", "developer", "user", "assistant", "tool")
+ROLES = ("system", "user", "assistant", "tool")
 REASONING_EFFORTS = ("high", "medium", "low", "none")
 
 _CHAT_FIELDS: dict[str, type | tuple[type, ...]] = {

@@ -15,6 +15,7 @@ thread-safe.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,9 +80,7 @@ class MeshAPIGateway:
             raise ValueError("at least one token is needed")
         timings = timings or GatewayTimings()
         if realtime_idle_timeout is not None:
-            timings = GatewayTimings(
-                **{**timings.__dict__, "realtime_idle_timeout": realtime_idle_timeout}
-            )
+            timings = dataclasses.replace(timings, realtime_idle_timeout=realtime_idle_timeout)
         self._state = GatewayState(
             keys=KeyRing(keys, suspended_tokens),
             catalogue=catalogue or default_catalogue(),

@@ -39,6 +39,9 @@ class GatewayTimings:
     image_processing_interval: float = 0.05
     image_processing_chunks: int = 2
     stream_chunk_delay: float = 0.0
+    # Real seconds every POST handler takes before answering: simulated upstream latency,
+    # so tests can overlap a retry with a request still in flight.
+    upstream_latency: float = 0.0
     realtime_idle_timeout: float = 30.0
     compare_model_latency_ms: int = 0
 

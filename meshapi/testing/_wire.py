@@ -42,5 +42,5 @@ def _in_source_order(value: Any, source: Any) -> Any:
         keys = [k for k in source if k in value] + [k for k in value if k not in source]
         return {k: _in_source_order(value[k], source.get(k)) for k in keys}
     if isinstance(value, list) and isinstance(source, (list, tuple)) and len(value) == len(source):
-        return [_in_source_order(v, s) for v, s in zip(value, source)]
+        return [_in_source_order(v, s) for v, s in zip(value, source, strict=True)]
     return value
