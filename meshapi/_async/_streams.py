@@ -120,6 +120,10 @@ class AsyncStream(Generic[T]):
             self._finished = True
             return
         try:
+            if decoder.error_pending:
+                # The last read completed items and then an error frame: those items
+                # were delivered, now raise without waiting for more bytes.
+                decoder.end()
             try:
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:

@@ -121,6 +121,10 @@ class Stream(Generic[T]):
             self._finished = True
             return
         try:
+            if decoder.error_pending:
+                # The last read completed items and then an error frame: those items
+                # were delivered, now raise without waiting for more bytes.
+                decoder.end()
             try:
                 chunk = chunks.__next__()
             except StopIteration:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTEXT_KEY", "RequestContext", "context_of"]
 
-CONTEXT_KEY = "meshapi.testing.context"
 
 
 @dataclass
@@ -59,6 +58,16 @@ class RequestContext:
             content_type="application/json",
             headers=dict(headers or {}),
         )
+
+
+# aiohttp >= 3.12 wants typed request keys (and warns about strings); older ones only have
+# strings. The `testing` extra allows aiohttp 3.9, so pick whichever this aiohttp offers.
+_REQUEST_KEY: Any = getattr(web, "RequestKey", None)
+CONTEXT_KEY: Any = (
+    _REQUEST_KEY("context", RequestContext)
+    if _REQUEST_KEY is not None
+    else "meshapi.testing.context"
+)
 
 
 def context_of(request: web.BaseRequest) -> RequestContext:
