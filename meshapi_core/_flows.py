@@ -40,7 +40,7 @@ from ._resilience import (
 )
 from ._retry import RetryPolicy
 from ._streams import StreamDecoder
-from .types._base import RequestModel, ResponseModel
+from .types._base import RequestModel, ResultModel
 
 __all__ = [
     "Effect",
@@ -131,10 +131,10 @@ class StreamHead:
 
 # -- decoding -------------------------------------------------------------------------
 
-_LIST_ADAPTERS: dict[type[ResponseModel], pydantic.TypeAdapter[list[Any]]] = {}
+_LIST_ADAPTERS: dict[type[ResultModel], pydantic.TypeAdapter[list[Any]]] = {}
 
 
-def _list_adapter(model: type[ResponseModel]) -> pydantic.TypeAdapter[list[Any]]:
+def _list_adapter(model: type[ResultModel]) -> pydantic.TypeAdapter[list[Any]]:
     adapter = _LIST_ADAPTERS.get(model)
     if adapter is None:
         adapter = _LIST_ADAPTERS[model] = pydantic.TypeAdapter(list[model])  # type: ignore[valid-type]
@@ -161,7 +161,7 @@ def decode_result(operation: Operation, response: HttpResponse) -> Any:
     request_id = response.headers.get("x-request-id") or None
     try:
         if kind is BodyKind.JSON_LIST:
-            items: list[ResponseModel] = _list_adapter(model).validate_json(response.body)
+            items: list[ResultModel] = _list_adapter(model).validate_json(response.body)
             for item in items:
                 item._request_id = request_id
             return items

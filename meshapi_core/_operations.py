@@ -50,7 +50,7 @@ from .types import (
     TemplateSummary,
     UpdateTemplateParams,
 )
-from .types._base import RequestModel, ResponseModel
+from .types._base import RequestModel, ResultModel
 
 __all__ = ["OPERATIONS", "Operation", "operation"]
 
@@ -85,7 +85,7 @@ class Operation:
     path: str
     body_model: type[RequestModel] | None = None
     query_model: type[RequestModel] | None = None
-    result_model: type[ResponseModel] | None = None
+    result_model: type[ResultModel] | None = None
     body_kind: BodyKind = BodyKind.JSON
     stream: StreamKind | None = None
     stream_flag: bool | None = None

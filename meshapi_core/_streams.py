@@ -44,13 +44,13 @@ from pydantic import ValidationError
 from ._errors import MeshAPIError, RemoteProtocolError, make_error
 from ._kinds import StreamKind
 from .sse import DEFAULT_MAX_EVENT_SIZE, DecoderStateError, SSEDecoder
-from .types._base import ResponseModel
+from .types._base import ResultModel
 
 __all__ = ["StreamDecoder"]
 
 _log = logging.getLogger("meshapi")
 
-T = TypeVar("T", bound=ResponseModel)
+T = TypeVar("T", bound=ResultModel)
 
 # WHATWG "ASCII whitespace" (§3.3 step 1); str.strip() with no argument would also strip
 # Unicode spaces such as U+00A0 and U+2028.
@@ -193,7 +193,7 @@ class StreamDecoder(Generic[T]):
                 if request_id is not None:
                     # `item._request_id = ...` through BaseModel.__setattr__ costs more
                     # than the SSE decoding of the event; the private dict is pydantic's
-                    # documented store of private attributes (ResponseModel has one).
+                    # documented store of private attributes (ResultModel has one).
                     private = item.__pydantic_private__
                     if private is not None:
                         private["_request_id"] = request_id

@@ -30,7 +30,7 @@ from meshapi_core.types import (
     ImageGenerationChunk,
     ResponsesStreamEvent,
 )
-from meshapi_core.types._base import ResponseModel
+from meshapi_core.types._base import ResultModel
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -40,7 +40,7 @@ __all__ = [
     "AsyncStream",
 ]
 
-T = TypeVar("T", bound=ResponseModel)
+T = TypeVar("T", bound=ResultModel)
 
 # After the clean end only the chunked terminator should be left; read at most this much
 # before giving up on reusing the connection.

@@ -31,7 +31,7 @@ from meshapi_core.types import (
     ImageGenerationChunk,
     ResponsesStreamEvent,
 )
-from meshapi_core.types._base import ResponseModel
+from meshapi_core.types._base import ResultModel
 
 __all__ = [
     "ChatCompletionStream",
@@ -41,7 +41,7 @@ __all__ = [
     "Stream",
 ]
 
-T = TypeVar("T", bound=ResponseModel)
+T = TypeVar("T", bound=ResultModel)
 
 # After the clean end only the chunked terminator should be left; read at most this much
 # before giving up on reusing the connection.

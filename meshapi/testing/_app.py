@@ -103,7 +103,7 @@ def bind(
         if auth:
             ctx.principal = state.keys.authenticate(request.headers.get("Authorization"))
         if versioned:
-            _check_version(state, request)
+            ctx.api_version = _check_version(state, request)
         key = request.headers.get("Idempotency-Key")
         if idempotent and request.method == "POST" and key is not None:
             scope = ctx.principal.token if ctx.principal is not None else ""
@@ -124,7 +124,8 @@ def bind(
     return route
 
 
-def _check_version(state: GatewayState, request: web.BaseRequest) -> None:
+def _check_version(state: GatewayState, request: web.BaseRequest) -> str | None:
+    """The requested contract version (None: the baseline), or 400 `invalid_api_version`."""
     version = request.headers.get("X-Mesh-Version")
     if version is not None and version not in state.api_versions:
         shown = version if version else "(empty)"
@@ -134,6 +135,7 @@ def _check_version(state: GatewayState, request: web.BaseRequest) -> None:
             f"Unknown X-Mesh-Version {shown!r}; supported: {', '.join(state.api_versions)}.",
             param="X-Mesh-Version",
         )
+    return version
 
 
 # ------------------------------------------------------------------------------- middleware
@@ -249,10 +251,11 @@ async def gateway_middleware(request: web.Request, handler: AioHandler) -> web.S
     state = request.app[STATE_KEY]
     given = request.headers.get("X-Request-Id")
     request_id = given if given is not None and valid_request_id(given) else new_request_id()
+    too_large = False
     try:
         body = await request.read()
-    except web.HTTPException:
-        body = b""
+    except web.HTTPRequestEntityTooLarge:
+        body, too_large = b"", True
     record = _record(state, request, body, request_id)
     effects = state.faults.take(record)
     ctx = RequestContext(
@@ -263,6 +266,8 @@ async def gateway_middleware(request: web.Request, handler: AioHandler) -> web.S
         shaping=Shaping.from_effects(effects),
     )
     request[CONTEXT_KEY] = ctx
+    if too_large:
+        return GatewayError(413, "invalid_request", "Request body too large.").response(request_id)
     for effect in effects:
         if isinstance(effect, RoutingHeaders):
             ctx.extra_headers["x-mesh-routing-attempts"] = str(effect.attempts)
@@ -275,7 +280,7 @@ async def gateway_middleware(request: web.Request, handler: AioHandler) -> web.S
     try:
         for effect in effects:
             if isinstance(effect, StallBeforeHeaders):
-                await _stall(effect.seconds)
+                await asyncio.sleep(effect.seconds)
         reset = next((e for e in effects if isinstance(e, ResetBeforeResponse)), None)
         replacement = next((e for e in effects if isinstance(e, REPLACEMENTS)), None)
         if reset is not None and not reset.run_handler:
@@ -294,14 +299,10 @@ async def gateway_middleware(request: web.Request, handler: AioHandler) -> web.S
         ):
             return await _send_shaped(ctx, response)
         return response
-    except ConnectionDropped:
+    except (ConnectionDropped, ConnectionError):
+        # The connection is gone (on purpose, or the client left): aiohttp still wants a
+        # response object; it fails to send it and drops the connection quietly.
         return web.Response(status=500)
-    except (ConnectionResetError, ConnectionError):
-        return web.Response(status=500)
-
-
-async def _stall(seconds: float) -> None:
-    await asyncio.sleep(seconds)
 
 
 async def _call(ctx: RequestContext, handler: AioHandler) -> web.StreamResponse:
@@ -329,7 +330,8 @@ async def _on_prepare(request: web.Request, response: web.StreamResponse) -> Non
     ctx: RequestContext | None = request.get(CONTEXT_KEY)
     state = request.app[STATE_KEY]
     response.headers["x-request-id"] = ctx.request_id if ctx is not None else new_request_id()
-    response.headers["x-mesh-version"] = state.api_versions[0]
+    served = ctx.api_version if ctx is not None and ctx.api_version else state.api_versions[0]
+    response.headers["x-mesh-version"] = served
     if ctx is not None:
         for name, value in ctx.extra_headers.items():
             response.headers[name] = value

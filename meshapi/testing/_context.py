@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["CONTEXT_KEY", "RequestContext", "context_of"]
 
 
-
 @dataclass
 class RequestContext:
     """Everything a handler needs about the request it is answering."""
@@ -33,6 +32,7 @@ class RequestContext:
     shaping: Shaping = field(default_factory=Shaping)
     principal: Principal | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
     _json: dict[str, Any] | None = None
 
     @property

@@ -402,12 +402,9 @@ class FaultSet:
         """The effects for `request`: the first live matching fault, consumed once."""
         with self.lock:
             for handle in self._handles:
-                if handle.exhausted:
-                    continue
-                if handle.fault.matches(request):  # type: ignore[union-attr]
+                fault = handle.fault
+                if isinstance(fault, Fault) and not handle.exhausted and fault.matches(request):
                     handle._consume()
-                    fault = handle.fault
-                    assert isinstance(fault, Fault)
                     return fault.effects
         return ()
 

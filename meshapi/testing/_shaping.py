@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import socket
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -51,22 +51,25 @@ class Shaping:
     @classmethod
     def from_effects(cls, effects: tuple[Effect, ...]) -> Shaping:
         """Pick the shaping effects out of a fault's effects (the last of a kind wins)."""
-        found: dict[str, object] = {}
-        names = {
-            TinyPieces: "pieces",
-            StallBetweenChunks: "stall",
-            ResetAfterChunks: "reset_chunks",
-            ResetAfterBytes: "reset_bytes",
-            TruncatedJson: "truncate",
-            MidStreamError: "mid_error",
-            OmitDone: "omit_done",
-            KeepAliveComments: "keepalive",
-        }
+        shaping = cls()
         for effect in effects:
-            name = names.get(type(effect))
-            if name is not None:
-                found[name] = effect
-        return cls(**found)  # type: ignore[arg-type]
+            if isinstance(effect, TinyPieces):
+                shaping = replace(shaping, pieces=effect)
+            elif isinstance(effect, StallBetweenChunks):
+                shaping = replace(shaping, stall=effect)
+            elif isinstance(effect, ResetAfterChunks):
+                shaping = replace(shaping, reset_chunks=effect)
+            elif isinstance(effect, ResetAfterBytes):
+                shaping = replace(shaping, reset_bytes=effect)
+            elif isinstance(effect, TruncatedJson):
+                shaping = replace(shaping, truncate=effect)
+            elif isinstance(effect, MidStreamError):
+                shaping = replace(shaping, mid_error=effect)
+            elif isinstance(effect, OmitDone):
+                shaping = replace(shaping, omit_done=effect)
+            elif isinstance(effect, KeepAliveComments):
+                shaping = replace(shaping, keepalive=effect)
+        return shaping
 
     @property
     def shapes_plain_body(self) -> bool:

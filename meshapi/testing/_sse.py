@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ._faults import MidStreamError
 from ._json import dumps
 from ._shaping import BodyWriter, ConnectionDropped, Shaping
 
@@ -124,7 +125,7 @@ async def stream_sse(
     return response
 
 
-async def _send_error(writer: BodyWriter, fault: Any, request_id: str) -> None:
+async def _send_error(writer: BodyWriter, fault: MidStreamError, request_id: str) -> None:
     payload = (
         dict(fault.frame)
         if fault.frame is not None

@@ -7,7 +7,7 @@ lenient `ResponseModel`s: unknown fields are kept, and each carries `_request_id
 
 from __future__ import annotations
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .batches import (
     BatchListResponse,
     BatchObject,
@@ -164,6 +164,7 @@ __all__ = [
     "RagFileStatus",
     "RequestModel",
     "ResponseModel",
+    "ResultModel",
     "ResponsesFunctionTool",
     "ResponsesParams",
     "ResponsesResponse",

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-__all__ = ["RequestModel", "ResponseModel"]
+__all__ = ["RequestModel", "ResponseModel", "ResultModel"]
 
 
 class RequestModel(BaseModel):
@@ -32,13 +32,23 @@ class RequestModel(BaseModel):
 
 
 class ResponseModel(BaseModel):
-    """Base of every result model: lenient, open, and carrying the response's request id.
+    """Base of every response-side model: lenient and open.
 
-    `_request_id` is the `x-request-id` header of the response the model came from; it is
-    a private attribute, so it never appears in `model_dump()`, and it is `None` on models
-    built directly with `model_validate`.
+    Unknown fields are kept (readable as attributes and through `model_extra`), never
+    rejected: gateways add fields.
     """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+
+
+class ResultModel(ResponseModel):
+    """A model a call returns (a result, a stream item, an item of a bare-array result).
+
+    `_request_id` is the `x-request-id` header of the response it came from; it is a
+    private attribute, so it never appears in `model_dump()`, and it is `None` on models
+    built directly with `model_validate`. Only these top-level models carry it: a
+    private attribute makes pydantic run Python code for every instance, which on the
+    nested models of a stream chunk (choices, deltas) more than doubled validation time.
+    """
 
     _request_id: str | None = PrivateAttr(default=None)

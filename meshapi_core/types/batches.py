@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _null_as
 
 __all__ = [
@@ -51,7 +51,7 @@ class BatchRequestCounts(ResponseModel):
     failed: Annotated[int, _null_as(int)] = 0
 
 
-class BatchObject(ResponseModel):
+class BatchObject(ResultModel):
     """A batch and its lifecycle (§2.8, §6.3); unknown fields are kept.
 
     `status` goes `validating` → `in_progress` → `completed`, `failed` or `cancelled`.
@@ -81,7 +81,7 @@ class BatchObject(ResponseModel):
     output_file_id: str | None = None
 
 
-class BatchListResponse(ResponseModel):
+class BatchListResponse(ResultModel):
     """A page of batches, newest first (cursor pagination: pass `last_id` as `after`)."""
 
     object: str

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BeforeValidator, Field, JsonValue
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 
 __all__ = [
     "AudioOutputOptions",
@@ -322,7 +322,7 @@ class ChatCompletionChoice(ResponseModel):
     logprobs: JsonValue = None
 
 
-class ChatCompletionResponse(ResponseModel):
+class ChatCompletionResponse(ResultModel):
     """The result of `chat.completions.create` (`object: "chat.completion"`, §2.3).
 
     `model` is the model that actually served the request. A response folded from a stream
@@ -378,7 +378,7 @@ class ChatCompletionChunkChoice(ResponseModel):
     finish_reason: str | None = None
 
 
-class ChatCompletionChunk(ResponseModel):
+class ChatCompletionChunk(ResultModel):
     """One item of `chat.completions.stream` (§3.6).
 
     The last chunk the gateway sends is the usage chunk: `choices == []`, with `usage` and

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import ChatMessage, _null_as
 
 __all__ = [
@@ -83,7 +83,7 @@ class ModelCompareResult(ResponseModel):
     usage: TokenUsage | None = None
 
 
-class CompareResponse(ResponseModel):
+class CompareResponse(ResultModel):
     """The result of `compare.create` (§2.7).
 
     `partial` is true when at least one model failed. `comparison_fallback_used` is true
@@ -105,7 +105,7 @@ class CompareResponse(ResponseModel):
     comparison_usage: TokenUsage | None = None
 
 
-class CompareStreamEvent(ResponseModel):
+class CompareStreamEvent(ResultModel):
     """One event of `compare.stream` (§3.8); every field is optional.
 
     `event` is the SSE event name: `meta`, `model_chunk`, `model_stream_done`,

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 
 __all__ = [
     "EmbeddingItem",
@@ -88,7 +88,7 @@ class EmbeddingsUsage(ResponseModel):
     fallback_triggered: bool | None = None
 
 
-class EmbeddingsResponse(ResponseModel):
+class EmbeddingsResponse(ResultModel):
     """The result of `embeddings.create` (`object: "list"`, §2.5)."""
 
     object: str

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _null_as
 
 __all__ = [
@@ -111,7 +111,7 @@ class ImageUsage(ResponseModel):
     output_tokens_details: dict[str, Any] | None = None
 
 
-class ImageGenerationResponse(ResponseModel):
+class ImageGenerationResponse(ResultModel):
     """The result of `images.generate` (§2.6)."""
 
     created: int
@@ -123,7 +123,7 @@ class ImageGenerationResponse(ResponseModel):
     usage: ImageUsage | None = None
 
 
-class ImageGenerationChunk(ResponseModel):
+class ImageGenerationChunk(ResultModel):
     """One item of `images.stream` (§3.9).
 
     The gateway sends keep-alive chunks (`status: "processing"`, empty `data`) while the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _Money, _null_as
 
 __all__ = ["ListModelsParams", "ModelInfo", "ModelPricing"]
@@ -81,7 +81,7 @@ class ModelPricing(ResponseModel):
     source_url: str | None = None
 
 
-class ModelInfo(ResponseModel):
+class ModelInfo(ResultModel):
     """One model of the catalogue (§2.9, §6.5); unknown fields are kept.
 
     `id` is `<brand>/<model>`, for example `openai/gpt-4o-mini`. `is_free` is true exactly

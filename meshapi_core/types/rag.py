@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _null_as
 
 __all__ = [
@@ -81,7 +81,7 @@ class SearchRequest(RequestModel):
     date_to: int | None = None
 
 
-class InitUploadResponse(ResponseModel):
+class InitUploadResponse(ResultModel):
     """Where to PUT the file's bytes: `signed_url` is absolute and is itself the credential."""
 
     file_id: str
@@ -90,7 +90,7 @@ class InitUploadResponse(ResponseModel):
     """ISO-8601."""
 
 
-class RagFileStatus(ResponseModel):
+class RagFileStatus(ResultModel):
     """A RAG file and its upload and embedding state (§2.11, §6.4).
 
     `upload_status` goes `pending` → `ready` (or `failed`); `embedding_status` goes
@@ -117,7 +117,7 @@ class RagFileStatus(ResponseModel):
     metadata: dict[str, Any] | None = None
 
 
-class RagFileListResponse(ResponseModel):
+class RagFileListResponse(ResultModel):
     """A page of files, newest first; you are done when `offset + len(files) >= total`."""
 
     files: list[RagFileStatus]
@@ -135,7 +135,7 @@ class BulkEmbedResult(ResponseModel):
     error: str | None = None
 
 
-class BulkEmbedResponse(ResponseModel):
+class BulkEmbedResponse(ResultModel):
     """The result of `rag.embed`: one result per requested file id."""
 
     results: list[BulkEmbedResult]
@@ -157,7 +157,7 @@ class SearchResult(ResponseModel):
     metadata: Annotated[dict[str, Any], _null_as(dict)] = Field(default_factory=dict)
 
 
-class SearchResponse(ResponseModel):
+class SearchResponse(ResultModel):
     """The result of `rag.search`: chunks sorted by `score`, highest first."""
 
     results: list[SearchResult]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import ConfigDict, Discriminator, Field, Tag
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _null_as
 
 __all__ = [
@@ -123,7 +123,7 @@ class ResponsesUsage(ResponseModel):
     classifier_tokens: int | None = None
 
 
-class ResponsesResponse(ResponseModel):
+class ResponsesResponse(ResultModel):
     """The result of `responses.create` (§2.4); unknown fields are kept.
 
     `output` is the list of output items as dicts: `{"type": "message", "content":
@@ -144,7 +144,7 @@ class ResponsesResponse(ResponseModel):
     incomplete_details: dict[str, Any] | None = None
 
 
-class ResponsesStreamEvent(ResponseModel):
+class ResponsesStreamEvent(ResultModel):
     """One event of `responses.stream` (§3.7), for example `response.output_text.delta`.
 
     Event-specific fields (`delta`, `item_id`, `output_index`, `content_index`,

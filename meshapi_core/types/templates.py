@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, ResultModel
 
 __all__ = ["CreateTemplateParams", "TemplateSummary", "UpdateTemplateParams"]
 
@@ -45,7 +45,7 @@ class UpdateTemplateParams(RequestModel):
     variables: list[str] | None = None
 
 
-class TemplateSummary(ResponseModel):
+class TemplateSummary(ResultModel):
     """A stored template (§2.10); unknown fields such as `team_id` are kept.
 
     `is_global` templates are visible to everyone and read-only. `created_at` and

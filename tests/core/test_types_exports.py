@@ -103,7 +103,13 @@ TIER_S_NAMES = {
 
 # Names this package adds: the two bases, and nested shapes a tier-S model needs a class
 # for (`ToolCallFunctionChunk` is the 0.1.x name of a tool-call delta's function).
-SUPPORT_NAMES = {"RequestModel", "ResponseModel", "ToolCallFunctionChunk", "BatchRequestCounts"}
+SUPPORT_NAMES = {
+    "RequestModel",
+    "ResponseModel",
+    "ResultModel",
+    "ToolCallFunctionChunk",
+    "BatchRequestCounts",
+}
 
 # Owned elsewhere (realtime) or arriving with tier P.
 NOT_HERE = {

@@ -1,4 +1,4 @@
-"""Auth and headers: keys, 401/403, x-request-id, x-mesh-version (protocol.md §1.2-1.4, §5.8-5.9)."""
+"""Auth and headers: keys, 401/403, x-request-id, x-mesh-version (§1.2-1.4, §5.8-5.9)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
-@pytest.mark.parametrize("authorization", [None, "Bearer rsk_not_a_known_key", "Basic abc", "Bearer"])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer rsk_not_a_known_key", "Basic abc", "Bearer"]
+)
 def test_every_route_needs_a_known_key(
     gw: MeshAPIGateway, method: str, path: str, body: object, authorization: str | None
 ) -> None:
@@ -38,7 +40,9 @@ def test_suspended_key_is_forbidden() -> None:
         r = httpx.get(gw.url + "/v1/models", headers={"Authorization": "Bearer rsk_suspended"})
         assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
         new = gw.add_token()
-        assert httpx.get(gw.url + "/v1/models", headers={"Authorization": f"Bearer {new}"}).is_success
+        assert httpx.get(
+            gw.url + "/v1/models", headers={"Authorization": f"Bearer {new}"}
+        ).is_success
 
 
 def test_every_response_carries_request_id_and_version(client: httpx.Client) -> None:
@@ -49,7 +53,9 @@ def test_every_response_carries_request_id_and_version(client: httpx.Client) -> 
         client.post("/v1/chat/completions", json={}),  # 422 envelope
         httpx.get(str(client.base_url) + "/v1/models"),  # 401 envelope
     ]
-    with client.stream("POST", "/v1/chat/completions", json={"messages": user("x"), "stream": True}) as s:
+    with client.stream(
+        "POST", "/v1/chat/completions", json={"messages": user("x"), "stream": True}
+    ) as s:
         s.read()
         responses.append(s)
     for r in responses:
@@ -65,7 +71,9 @@ def test_every_response_carries_request_id_and_version(client: httpx.Client) -> 
 
 @pytest.mark.parametrize("given", ["my-id", "a.b:c_d-9", "x" * 64])
 def test_valid_caller_request_id_is_echoed(client: httpx.Client, given: str) -> None:
-    assert client.get("/v1/models", headers={"X-Request-Id": given}).headers["x-request-id"] == given
+    assert (
+        client.get("/v1/models", headers={"X-Request-Id": given}).headers["x-request-id"] == given
+    )
     r = client.post("/v1/chat/completions", json={}, headers={"X-Request-Id": given})
     assert r.headers["x-request-id"] == given and r.json()["request_id"] == given
     _, _ = stream(client, "/v1/chat/completions", {"messages": user("a"), "stream": True})
@@ -87,3 +95,12 @@ def test_unknown_or_empty_api_version_is_rejected(client: httpx.Client, version:
 def test_known_or_absent_api_version_is_served(client: httpx.Client) -> None:
     assert client.get("/v1/models", headers={"X-Mesh-Version": "2026-08"}).status_code == 200
     assert client.get("/v1/models").status_code == 200
+
+
+def test_the_served_version_is_echoed() -> None:
+    with MeshAPIGateway(api_versions=("2026-08", "2026-09")) as gw:
+        headers = {"Authorization": f"Bearer {gw.token}"}
+        newer = httpx.get(gw.url + "/v1/models", headers={**headers, "X-Mesh-Version": "2026-09"})
+        assert newer.headers["x-mesh-version"] == "2026-09"
+        baseline = httpx.get(gw.url + "/v1/models", headers=headers)
+        assert baseline.headers["x-mesh-version"] == "2026-08"

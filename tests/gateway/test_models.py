@@ -34,7 +34,13 @@ def _protocol_example_ids() -> set[str]:
         return set()
     found = set(re.findall(r'"([a-z0-9-]+/[a-z0-9][A-Za-z0-9.:_-]*)"', text))
     found |= set(re.findall(r"`([a-z0-9-]+/[a-z0-9][A-Za-z0-9.:_-]*)`", text))
-    return {i for i in found if not i.startswith(("v1/", "application/", "audio/", "text/")) and i != "x/y" and i != "a/b"}
+    return {
+        i
+        for i in found
+        if not i.startswith(("v1/", "application/", "audio/", "text/"))
+        and i != "x/y"
+        and i != "a/b"
+    }
 
 
 def test_catalogue_has_the_real_ids(client: httpx.Client) -> None:
@@ -50,7 +56,9 @@ def test_every_model_validates_and_prices_are_decimal_strings(client: httpx.Clie
         info = ModelInfo.model_validate(raw)
         assert info.id and info.name
         pricing = raw["pricing"]
-        prices = [v for k, v in pricing.items() if k.endswith(("_per_unit", "_per_1m", "_per_image"))]
+        prices = [
+            v for k, v in pricing.items() if k.endswith(("_per_unit", "_per_1m", "_per_image"))
+        ]
         for price in prices:
             assert price is None or (isinstance(price, str) and Decimal(price) >= 0)
         assert pricing["prompt_usd_per_1k"] is None and pricing["completion_usd_per_1k"] is None
@@ -86,7 +94,9 @@ def test_provider_filter_and_bad_query(client: httpx.Client) -> None:
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["loc"] == ["query", "free"]
 
 
-@pytest.mark.parametrize("model_id", ["openai/gpt-4o", "sarvam/bulbul:v2", "meta-llama/llama-3.3-70b-instruct:free"])
+@pytest.mark.parametrize(
+    "model_id", ["openai/gpt-4o", "sarvam/bulbul:v2", "meta-llama/llama-3.3-70b-instruct:free"]
+)
 def test_get_keeps_slash_in_the_path(client: httpx.Client, model_id: str) -> None:
     r = client.get(f"/v1/models/{model_id}")
     assert r.status_code == 200 and r.json()["id"] == model_id

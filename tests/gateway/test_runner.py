@@ -56,12 +56,11 @@ def test_configured_tokens_and_close_is_idempotent() -> None:
 
 def test_async_with_on_asyncio() -> None:
     async def main() -> int:
-        async with MeshAPIGateway() as gw:
-            async with httpx.AsyncClient() as http:
-                r = await http.get(
-                    f"{gw.url}/v1/models", headers={"Authorization": f"Bearer {gw.token}"}
-                )
-                return r.status_code
+        async with MeshAPIGateway() as gw, httpx.AsyncClient() as http:
+            r = await http.get(
+                f"{gw.url}/v1/models", headers={"Authorization": f"Bearer {gw.token}"}
+            )
+            return r.status_code
 
     assert asyncio.run(main()) == 200
 
@@ -95,7 +94,10 @@ def test_cli_prints_url_and_token_and_serves() -> None:
         second = process.stdout.readline()
         url = first.strip().rsplit(" ", 1)[-1]
         token = second.strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:") and token.startswith("rsk_")
+        if not (url.startswith("http://127.0.0.1:") and token.startswith("rsk_")):
+            process.terminate()
+            _, errors = process.communicate(timeout=10)
+            pytest.fail(f"unexpected CLI output {first!r} {second!r}; stderr: {errors[-2000:]}")
         r = httpx.get(f"{url}/v1/models/free", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and all(m["is_free"] for m in r.json())
     finally:
