@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._base import RequestModel, ResponseModel, ResultModel
+from ._base import RequestModel, ResultModel
 
 __all__ = ["CreateTemplateParams", "TemplateSummary", "UpdateTemplateParams"]
 
