@@ -52,6 +52,7 @@ from meshapi_core.types import *  # noqa: F403
 from meshapi_core.types import __all__ as _types_all
 
 from ._async._client import AsyncMeshAPI
+from ._async._realtime import AsyncRealtimeResource, AsyncRealtimeSession
 from ._async._resources import (
     AsyncBatchesResource,
     AsyncChatCompletionsResource,
@@ -73,6 +74,7 @@ from ._async._streams import (
 )
 from ._raw import RawResponse
 from ._sync._client import MeshAPI
+from ._sync._realtime import RealtimeResource, RealtimeSession
 from ._sync._resources import (
     BatchesResource,
     ChatCompletionsResource,
@@ -125,6 +127,8 @@ __all__ = [
     "AsyncMeshAPI",
     "AsyncModelsResource",
     "AsyncRagResource",
+    "AsyncRealtimeResource",
+    "AsyncRealtimeSession",
     "AsyncResponsesResource",
     "AsyncResponsesStream",
     "AsyncStream",
@@ -157,6 +161,8 @@ __all__ = [
     "RawResponse",
     "RealtimeError",
     "RealtimeMessage",
+    "RealtimeResource",
+    "RealtimeSession",
     "RequestOptions",
     "ResponseParseError",
     "ResponsesResource",

@@ -15,8 +15,8 @@ needs whatever the session's defaults:
 * `raise_for_status=False` (error bodies are the core's to map, §4.3);
 * `auto_decompress=True` (the core's decoders expect identity bytes);
 * a `ClientTimeout` built from the call's `Timeout` (see `_timeouts`);
-* the URL as built, with `encoded=True`, so yarl does not re-quote the core's
-  percent-encoding (§1.6: `a%2Fb%3Fc` must reach the gateway as it is);
+* the URL as built, with `encoded=True`, so yarl sends the core's percent-encoding
+  byte for byte (§1.6) instead of normalising it (it would rewrite `%7E` as `~`, say);
 * `skip_auto_headers` for Content-Type and Accept: aiohttp would otherwise invent
   `Content-Type: application/octet-stream` for a body the core sent without one (or an
   `extra_headers={"Content-Type": None}` removal), and `Accept: */*` where the caller
@@ -40,6 +40,7 @@ Both are synchronous, so cancellation cannot interrupt them.
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
@@ -74,6 +75,11 @@ T = TypeVar("T")
 
 # See the module docstring: never invented by aiohttp, sent only when the core sets them.
 _SKIP_AUTO_HEADERS = frozenset({"Content-Type", "Accept"})
+
+# aiohttp writes a `bytes` body in one go, and warns (ResourceWarning) above 1 MiB that
+# this can hold the loop; a BytesIO it writes in 64 KiB pieces, yielding in between.
+# The bytes on the wire and the Content-Length are the same either way.
+_LARGE_BODY = 1 << 20
 
 # aiohttp >= 3.14 reports whether the request body was written in full; older versions
 # cannot tell a failure while sending from one while waiting (see `_failure_phase`).
@@ -118,6 +124,13 @@ def _stop_read_timer(response: aiohttp.ClientResponse) -> None:
     if protocol is not None:
         protocol.read_timeout = None
         protocol.start_timeout()  # reschedules with the new value: cancels the timer
+
+
+def _body_data(body: bytes | None) -> bytes | io.BytesIO | None:
+    """The body as aiohttp should get it (a fresh BytesIO per attempt when large)."""
+    if body is not None and len(body) > _LARGE_BODY:
+        return io.BytesIO(body)
+    return body
 
 
 async def _read_some(content: aiohttp.StreamReader, limit: float | None) -> bytes:
@@ -328,7 +341,7 @@ class _Runner:
             request.method,
             yarl.URL(request.url, encoded=True),
             headers=request.headers,
-            data=request.body,
+            data=_body_data(request.body),
             allow_redirects=False,
             raise_for_status=False,
             auto_decompress=True,

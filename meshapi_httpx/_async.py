@@ -32,6 +32,7 @@ from meshapi_core._request import Request
 from meshapi_core._streams import StreamDecoder
 
 from ._failures import TRANSPORT_ERRORS, failure_from
+from ._net_async import AsyncTcpStream, open_tcp_stream
 from ._timeouts import Deadline, httpx_timeout
 
 __all__ = ["AsyncHttpxBody", "AsyncHttpxTransport", "default_async_client"]
@@ -57,15 +58,17 @@ async def _close_shielded(response: httpx.Response) -> None:
 class AsyncHttpxBody:
     """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
 
-    __slots__ = ("_closed", "_response")
+    __slots__ = ("_bytes", "_closed", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
         self._closed = False
+        # One byte iterator for `chunks` and `drain` (see SyncHttpxBody).
+        self._bytes = response.aiter_bytes()
 
     async def chunks(self) -> AsyncIterator[bytes | TransportFailure]:
         try:
-            async for chunk in self._response.aiter_bytes():
+            async for chunk in self._bytes:
                 yield chunk
         except TRANSPORT_ERRORS as exc:
             yield failure_from(exc, phase=Phase.READ)
@@ -73,7 +76,7 @@ class AsyncHttpxBody:
     async def drain(self, limit: int) -> bool:
         seen = 0
         try:
-            async for chunk in self._response.aiter_bytes():
+            async for chunk in self._bytes:
                 seen += len(chunk)
                 if seen > limit:
                     return False
@@ -119,6 +122,17 @@ class AsyncHttpxTransport:
             raise
         extension["read"] = runner.deadline.cap(timeout.stream_idle)
         return decoder, AsyncHttpxBody(response)
+
+    async def connect_tcp(
+        self, host: str, port: int, *, tls: bool, timeout: float | None
+    ) -> AsyncTcpStream:
+        """A TCP (TLS when `tls`, verified) byte stream for the realtime WebSocket (§6.6).
+
+        Opened with anyio beside the httpx client (so it runs under asyncio and trio):
+        httpx has no public way to hand over a raw connection. Failures raise
+        `MeshAPIError` (`connection_error`, or `timeout` when `timeout` ran out).
+        """
+        return await open_tcp_stream(host, port, tls=tls, timeout=timeout)
 
 
 class _Runner:

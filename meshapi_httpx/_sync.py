@@ -29,6 +29,7 @@ from meshapi_core._request import Request
 from meshapi_core._streams import StreamDecoder
 
 from ._failures import TRANSPORT_ERRORS, failure_from
+from ._net_sync import SyncTcpStream, open_tcp_stream
 from ._timeouts import Deadline, httpx_timeout
 
 __all__ = ["SyncHttpxBody", "SyncHttpxTransport", "default_sync_client"]
@@ -50,15 +51,19 @@ def default_sync_client() -> httpx.Client:
 class SyncHttpxBody:
     """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
 
-    __slots__ = ("_closed", "_response")
+    __slots__ = ("_bytes", "_closed", "_response")
 
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
         self._closed = False
+        # One byte iterator for `chunks` and `drain`: httpx refuses a second
+        # `iter_bytes()` on a response (StreamConsumed), so draining must go on with
+        # the iterator the stream was read from.
+        self._bytes = response.iter_bytes()
 
     def chunks(self) -> Iterator[bytes | TransportFailure]:
         try:
-            yield from self._response.iter_bytes()
+            yield from self._bytes
         except TRANSPORT_ERRORS as exc:
             yield failure_from(exc, phase=Phase.READ)
 
@@ -67,7 +72,7 @@ class SyncHttpxBody:
         # pool keep the connection. A server that keeps talking is cut off at `limit`.
         seen = 0
         try:
-            for chunk in self._response.iter_bytes():
+            for chunk in self._bytes:
                 seen += len(chunk)
                 if seen > limit:
                     return False
@@ -114,6 +119,17 @@ class SyncHttpxTransport:
         # From here on the read timeout bounds the gap between body reads (§5.7).
         extension["read"] = runner.deadline.cap(timeout.stream_idle)
         return decoder, SyncHttpxBody(response)
+
+    def connect_tcp(
+        self, host: str, port: int, *, tls: bool, timeout: float | None
+    ) -> SyncTcpStream:
+        """A TCP (TLS when `tls`, verified) byte stream for the realtime WebSocket (§6.6).
+
+        Opened beside the httpx client, not through it: httpx has no public way to hand
+        over a raw connection. Failures raise `MeshAPIError` (`connection_error`, or
+        `timeout` when `timeout` ran out).
+        """
+        return open_tcp_stream(host, port, tls=tls, timeout=timeout)
 
 
 class _Runner:

@@ -9,6 +9,11 @@ so they are derived by token substitution, the way httpcore keeps its sync code.
     python scripts/unasync.py --check  # exit 1 if meshapi/_sync/ is out of date
 
 A substitution that no longer matches anything fails the run, so the table cannot rot.
+
+A few async constructs have no blocking counterpart at all (`__await__`: the blocking
+`client.realtime.connect()` simply opens the session). They sit between a line
+`# unasync: async-only` and a line `# unasync: end`, and are left out of the sync flavour
+rather than generated into dead, ill-typed code; an unclosed block fails the run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncHttpxTransport\b", "SyncHttpxTransport"),
     (r"\bAsyncTransport\b", "SyncTransport"),
     (r"\bAsyncBody\b", "SyncBody"),
+    # Realtime (protocol.md §6.6): the async connect() hands back an awaitable/async
+    # context manager wrapping the opening coroutine; the blocking one opens at once and
+    # returns the session itself.
+    (r"-> AsyncRealtimeConnect:", "-> AsyncRealtimeSession:"),
+    (r"\breturn AsyncRealtimeConnect\((.+)\)$", r"return \1"),
+    (r"^from anyio import Lock$", "from threading import Lock"),
     (r"\basync_httpx_client\b", "httpx_client"),
     (r"for asyncio and trio programs", "for blocking code: scripts, threads, WSGI apps"),
     (r"so it runs under asyncio and under trio", "so it runs wherever blocking I/O may"),
@@ -47,15 +58,29 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
 ]
 COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in SUBSTITUTIONS]
 
+ASYNC_ONLY_BEGIN = "# unasync: async-only"
+ASYNC_ONLY_END = "# unasync: end"
 
-def convert(text: str, used: set[str]) -> str:
+
+def convert(text: str, used: set[str], name: str = "<text>") -> str:
     lines = []
-    for line in text.splitlines():
+    async_only = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        marker = line.strip()
+        if marker in (ASYNC_ONLY_BEGIN, ASYNC_ONLY_END):
+            if async_only == (marker == ASYNC_ONLY_BEGIN):
+                raise SystemExit(f"unasync: {name}:{number}: unbalanced {marker!r}")
+            async_only = not async_only
+            continue
+        if async_only:
+            continue
         for pattern, replacement in COMPILED:
             line, count = pattern.subn(replacement, line)
             if count:
                 used.add(pattern.pattern)
         lines.append(line)
+    if async_only:
+        raise SystemExit(f"unasync: {name}: {ASYNC_ONLY_BEGIN!r} without {ASYNC_ONLY_END!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -68,7 +93,7 @@ def generate() -> dict[Path, str]:
     out: dict[Path, str] = {}
     for source in sorted(SOURCE.glob("*.py")):
         out[TARGET / source.name] = header(source.name) + convert(
-            source.read_text(encoding="utf-8"), used
+            source.read_text(encoding="utf-8"), used, source.name
         )
     unused = [pattern for pattern, _ in SUBSTITUTIONS if pattern not in used]
     if unused:

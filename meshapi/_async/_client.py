@@ -20,6 +20,7 @@ from meshapi_core._transport import AsyncTransport
 from meshapi_httpx import AsyncHttpxTransport
 
 from .._calls import ClientState
+from ._realtime import AsyncRealtimeResource
 from ._resources import (
     AsyncBatchesResource,
     AsyncChatResource,
@@ -98,6 +99,7 @@ class AsyncMeshAPI:
         self.models = AsyncModelsResource(self)
         self.templates = AsyncTemplatesResource(self)
         self.rag = AsyncRagResource(self)
+        self.realtime = AsyncRealtimeResource(self)
 
     @property
     def config(self) -> MeshAPIConfig:

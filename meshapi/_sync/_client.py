@@ -21,6 +21,7 @@ from meshapi_core._transport import SyncTransport
 from meshapi_httpx import SyncHttpxTransport
 
 from .._calls import ClientState
+from ._realtime import RealtimeResource
 from ._resources import (
     BatchesResource,
     ChatResource,
@@ -99,6 +100,7 @@ class MeshAPI:
         self.models = ModelsResource(self)
         self.templates = TemplatesResource(self)
         self.rag = RagResource(self)
+        self.realtime = RealtimeResource(self)
 
     @property
     def config(self) -> MeshAPIConfig:

@@ -15,6 +15,13 @@ executions and TCP connections, and runs on a clock tests can advance. Needs the
 
 from __future__ import annotations
 
+try:
+    import aiohttp as _aiohttp  # noqa: F401  (the one dependency beyond the core)
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "meshapi.testing needs aiohttp; install the extra: pip install 'meshapi[testing]'"
+    ) from exc
+
 from ._catalogue import Catalogue, ModelRow, default_catalogue
 from ._clock import GatewayClock
 from ._faults import (

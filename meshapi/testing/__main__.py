@@ -46,6 +46,7 @@ async def _serve(args: argparse.Namespace) -> None:
         tokens=args.token,
         clock_speed=args.clock_speed,
         timings=GatewayTimings(realtime_idle_timeout=args.realtime_idle_timeout),
+        max_recorded_requests=10_000,
         print_banner=True,
     )
     async with gateway:

@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
+
+from meshapi_core.types import ApiErrorEnvelope
 
 from ._json import dumps
 
@@ -139,7 +142,7 @@ def envelope(
     retry_after_seconds: int | None = None,
     param: str | None = None,
 ) -> dict[str, Any]:
-    """The §4.1 body: `{"error": {...}, "request_id": ...}`."""
+    """The §4.1 body, `{"error": {...}, "request_id": ...}`, through `ApiErrorEnvelope`."""
     error: dict[str, Any] = {
         "code": code,
         "message": message,
@@ -150,7 +153,14 @@ def envelope(
         error["retry_after_seconds"] = retry_after_seconds
     if param is not None:
         error["param"] = param
-    return {"error": error, "request_id": request_id}
+    body = {"error": error, "request_id": request_id}
+    try:
+        model = ApiErrorEnvelope.model_validate(body)
+    except ValidationError:
+        # An error path must not fail in turn; only a test's own odd Fail(...) values can
+        # get here, and they are sent exactly as given.
+        return body
+    return model.model_dump(mode="json", exclude_unset=True)
 
 
 def envelope_response(

@@ -53,6 +53,8 @@ class MeshAPIGateway:
     * `realtime_idle_timeout`: shorthand for `timings.realtime_idle_timeout` (default 30 s).
     * `catalogue`: a `Catalogue` replacing the built-in models.
     * `global_templates`: dicts of template fields, visible to every key and read-only.
+    * `api_versions`: the accepted `X-Mesh-Version` labels, oldest (the baseline) first.
+    * `max_recorded_requests`: keep only the newest N records (default: keep all).
     * `print_banner`: print the URL and the token to stdout on start (the CLI does).
     """
 
@@ -70,6 +72,7 @@ class MeshAPIGateway:
         catalogue: Catalogue | None = None,
         global_templates: Iterable[Mapping[str, Any]] = (),
         api_versions: Sequence[str] = SUPPORTED_API_VERSIONS,
+        max_recorded_requests: int | None = None,
         print_banner: bool = False,
     ) -> None:
         self._host = host
@@ -87,6 +90,7 @@ class MeshAPIGateway:
             clock=clock or GatewayClock(speed=clock_speed),
             timings=timings,
             api_versions=tuple(api_versions),
+            record_limit=max_recorded_requests,
         )
         for fields in global_templates:
             self.add_global_template(**fields)

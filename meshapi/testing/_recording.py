@@ -83,10 +83,12 @@ class RecordedRequest:
 class RequestLog:
     """A thread-safe, append-only list of `RecordedRequest`s."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._items: list[RecordedRequest] = []
         self._count = 0
+        # A long-running gateway (the CLI) keeps only the newest records.
+        self._limit = limit
 
     def append(self, build: Callable[[int], RecordedRequest]) -> RecordedRequest:
         """Add a record; `build` gets the record's 0-based index."""
@@ -94,6 +96,8 @@ class RequestLog:
             record = build(self._count)
             self._count += 1
             self._items.append(record)
+            if self._limit is not None and len(self._items) > self._limit:
+                del self._items[: len(self._items) - self._limit]
             return record
 
     def snapshot(self) -> list[RecordedRequest]:

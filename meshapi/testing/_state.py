@@ -57,6 +57,7 @@ class GatewayState:
         clock: GatewayClock,
         timings: GatewayTimings,
         api_versions: tuple[str, ...] = SUPPORTED_API_VERSIONS,
+        record_limit: int | None = None,
     ) -> None:
         self.keys = keys
         self.catalogue = catalogue
@@ -65,7 +66,7 @@ class GatewayState:
         self.api_versions = api_versions
         self.faults = FaultSet()
         self.model_faults = ModelFaultSet()
-        self.log = RequestLog()
+        self.log = RequestLog(record_limit)
         self.connections = ConnectionTracker()
         self.idempotency = IdempotencyStore(clock)
         self.templates = TemplateStore(clock)

@@ -48,6 +48,13 @@ def user(text: str) -> list[dict[str, str]]:
     return [{"role": "user", "content": text}]
 
 
+async def read_into(stream: Any, received: list[Any]) -> None:
+    """Open a stream and collect its items until it ends or fails."""
+    async with stream:
+        async for item in stream:
+            received.append(item)
+
+
 def assert_is_ours(error: BaseException) -> None:
     assert isinstance(error, MeshAPIError)
     assert not type(error).__module__.startswith("aiohttp")
@@ -125,11 +132,10 @@ async def test_a_reset_mid_stream_is_stream_interrupted(
     gw.add_fault(ResetAfterChunks(2, graceful=graceful), path=CHAT)
     client = make_client()
     received: list[Any] = []
+    stream = client.chat.completions.stream(model=MODEL, messages=user("hi"))
 
     with pytest.raises(StreamInterruptedError) as caught:
-        async with client.chat.completions.stream(model=MODEL, messages=user("hi")) as stream:
-            async for chunk in stream:
-                received.append(chunk)
+        await read_into(stream, received)
 
     assert_is_ours(caught.value)
     assert (caught.value.status, caught.value.error_code) == (0, "stream_interrupted")

@@ -85,7 +85,7 @@ async def test_async_with_closes_our_session(gw: MeshAPIGateway) -> None:
 
 
 async def test_session_must_be_an_aiohttp_session(gw: MeshAPIGateway) -> None:
-    with pytest.raises(TypeError, match="aiohttp.ClientSession"):
+    with pytest.raises(TypeError, match=r"aiohttp\.ClientSession"):
         AsyncMeshAPI(base_url=gw.url, token=gw.token, session=object())  # type: ignore[arg-type]
 
 

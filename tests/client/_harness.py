@@ -41,6 +41,7 @@ __all__ = [
     "aiohttp_client_class",
     "connections_settle",
     "new_client",
+    "read_all",
     "user",
 ]
 
@@ -182,6 +183,12 @@ class Blocking:
 def user(text: str) -> list[dict[str, str]]:
     """A one-message conversation, as plain dicts (accepted wherever a message is)."""
     return [{"role": "user", "content": text}]
+
+
+async def read_all(stream: Any) -> list[Any]:
+    """Every item of a stream, read inside `async with` (errors propagate)."""
+    async with stream:
+        return [item async for item in stream]
 
 
 async def connections_settle(

@@ -221,9 +221,7 @@ async def test_a_tool_result_round_trip_with_dict_messages(client: Any) -> None:
 async def test_with_raw_response_gives_status_headers_and_the_parsed_result(
     client: Any,
 ) -> None:
-    raw = await client.chat.completions.with_raw_response.create(
-        model=MODEL, messages=user("hi")
-    )
+    raw = await client.chat.completions.with_raw_response.create(model=MODEL, messages=user("hi"))
 
     assert isinstance(raw, RawResponse)
     assert raw.status == 200

@@ -110,8 +110,12 @@ async def test_an_injected_429_envelope_is_a_rate_limit_error_with_its_delay(
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(500, "internal_error"), (502, "upstream_error"), (503, "provider_not_available"),
-     (504, "gateway_timeout")],
+    [
+        (500, "internal_error"),
+        (502, "upstream_error"),
+        (503, "provider_not_available"),
+        (504, "gateway_timeout"),
+    ],
 )
 async def test_injected_5xx_envelopes_are_internal_server_errors_with_the_body_code(
     client: Any, gw: MeshAPIGateway, status: int, code: str
@@ -163,9 +167,7 @@ async def test_a_success_body_that_is_not_json_is_a_parse_error_with_status_200(
     assert (caught.value.status, caught.value.error_code) == (200, "parse_error")
 
 
-async def test_a_truncated_success_body_is_a_parse_error(
-    client: Any, gw: MeshAPIGateway
-) -> None:
+async def test_a_truncated_success_body_is_a_parse_error(client: Any, gw: MeshAPIGateway) -> None:
     gw.add_fault(TruncatedJson(), path=CHAT)
 
     with pytest.raises(ResponseParseError) as caught:

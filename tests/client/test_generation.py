@@ -48,9 +48,7 @@ def output_text(response: ResponsesResponse) -> str:
 
 
 async def test_responses_create_returns_the_output_message(client: Any) -> None:
-    response = await client.responses.create(
-        ResponsesParams(model=CHAT_MODEL, input="hello there")
-    )
+    response = await client.responses.create(ResponsesParams(model=CHAT_MODEL, input="hello there"))
 
     assert isinstance(response, ResponsesResponse)
     assert response.status == "completed"
@@ -94,8 +92,9 @@ async def test_embeddings_give_one_vector_per_input_in_order_with_dimensions(
     client: Any,
 ) -> None:
     result = await client.embeddings.create(
-        EmbeddingsParams(model=EMBEDDING_MODEL, input=["first text", "second", "third"],
-                         dimensions=8)
+        EmbeddingsParams(
+            model=EMBEDDING_MODEL, input=["first text", "second", "third"], dimensions=8
+        )
     )
 
     assert isinstance(result, EmbeddingsResponse)
@@ -106,8 +105,7 @@ async def test_embeddings_give_one_vector_per_input_in_order_with_dimensions(
 
 
 async def test_base64_embeddings_decode_to_little_endian_float32(client: Any) -> None:
-    floats = await client.embeddings.create(model=EMBEDDING_MODEL, input="same text",
-                                            dimensions=4)
+    floats = await client.embeddings.create(model=EMBEDDING_MODEL, input="same text", dimensions=4)
     packed = await client.embeddings.create(
         model=EMBEDDING_MODEL, input="same text", dimensions=4, encoding_format="base64"
     )
@@ -187,9 +185,7 @@ async def test_compare_create_reports_one_failing_model_as_data(
     client: Any, gw: MeshAPIGateway
 ) -> None:
     with gw.failing_model(OTHER_MODEL, code="gateway_timeout"):
-        result = await client.compare.create(
-            models=[CHAT_MODEL, OTHER_MODEL], messages=user("hi")
-        )
+        result = await client.compare.create(models=[CHAT_MODEL, OTHER_MODEL], messages=user("hi"))
 
     ok, failed = result.results
     assert ok.content == "You said: hi"

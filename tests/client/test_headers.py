@@ -54,9 +54,7 @@ async def test_without_a_request_id_the_header_is_absent_and_the_gateway_mints_o
 async def test_a_request_id_on_a_stream_is_the_streams_request_id(
     client: Any, gw: MeshAPIGateway
 ) -> None:
-    stream = client.chat.completions.stream(
-        model=MODEL, messages=user("hi"), request_id="stream-7"
-    )
+    stream = client.chat.completions.stream(model=MODEL, messages=user("hi"), request_id="stream-7")
     assert stream.request_id is None  # nothing was sent yet
 
     async with stream:

@@ -41,7 +41,9 @@ async def test_upload_file_puts_the_bytes_to_the_signed_url_without_authorizatio
     client: Any, gw: MeshAPIGateway, token: str
 ) -> None:
     init = await client.rag.upload_file(
-        file_name="handbook.txt", mime_type="text/plain", content=HANDBOOK,
+        file_name="handbook.txt",
+        mime_type="text/plain",
+        content=HANDBOOK,
         metadata={"team": "hr"},
     )
 
@@ -50,7 +52,9 @@ async def test_upload_file_puts_the_bytes_to_the_signed_url_without_authorizatio
     post = gw.last_request(method="POST", path="/v1/files")
     assert post.header("authorization") == f"Bearer {token}"
     assert post.json() == {
-        "file_name": "handbook.txt", "mime_type": "text/plain", "metadata": {"team": "hr"}
+        "file_name": "handbook.txt",
+        "mime_type": "text/plain",
+        "metadata": {"team": "hr"},
     }
     put = gw.last_request(method="PUT")
     assert init.signed_url.endswith(put.path + "?" + put.query_string)
@@ -111,8 +115,9 @@ async def test_embed_with_wait_reports_each_file_inside_results(client: Any) -> 
     )
     await wait_for(client, init.file_id, "upload_status", "ready")
 
-    result = await client.rag.embed(BulkEmbedRequest(file_ids=[init.file_id, "file_nope"],
-                                                     wait=True))
+    result = await client.rag.embed(
+        BulkEmbedRequest(file_ids=[init.file_id, "file_nope"], wait=True)
+    )
 
     ready, missing = result.results
     assert (ready.file_id, ready.embedding_status) == (init.file_id, "ready")
@@ -122,7 +127,9 @@ async def test_embed_with_wait_reports_each_file_inside_results(client: Any) -> 
 
 async def test_search_finds_the_nearest_chunks_best_first(client: Any) -> None:
     init = await client.rag.upload_file(
-        file_name="handbook.txt", mime_type="text/plain", content=HANDBOOK,
+        file_name="handbook.txt",
+        mime_type="text/plain",
+        content=HANDBOOK,
         metadata={"team": "hr"},
     )
     await wait_for(client, init.file_id, "upload_status", "ready")
@@ -130,7 +137,7 @@ async def test_search_finds_the_nearest_chunks_best_first(client: Any) -> None:
 
     found = await client.rag.search(SearchRequest(query="onboarding for new hires", top_k=2))
 
-    assert [r.text for r in found.results][0] == "New hires complete onboarding in week one."
+    assert found.results[0].text == "New hires complete onboarding in week one."
     scores = [r.score for r in found.results]
     assert scores == sorted(scores, reverse=True)
     assert found.results[0].file_id == init.file_id
@@ -151,7 +158,8 @@ async def test_list_pages_by_offset_newest_first(client: Any, gw: MeshAPIGateway
     assert page.total == 3 and (page.limit, page.offset) == (2, 0)
     assert [f.file_id for f in rest.files] == [ids[0]]
     assert gw.last_request(method="GET", path="/v1/files").query == {
-        "limit": ["2"], "offset": ["2"]
+        "limit": ["2"],
+        "offset": ["2"],
     }
 
 

@@ -34,6 +34,7 @@ from meshapi.testing import (
     TruncatedJson,
     http_date,
 )
+from meshapi_core.sse import SSEDecoder
 
 from ._helpers import parse_sse, sse_json, stream, user
 
@@ -191,16 +192,16 @@ def test_stall_before_headers(gw: MeshAPIGateway, client: httpx.Client) -> None:
 
 
 def test_stall_between_chunks(gw: MeshAPIGateway, client: httpx.Client) -> None:
-    gw.add_fault(StallBetweenChunks(0.25, after=2), path=CHAT)
-    arrivals: list[float] = []
-    decoder_input = b""
+    gw.add_fault(StallBetweenChunks(0.2, after=5), path=CHAT)
+    decoder = SSEDecoder()
+    arrivals: list[float] = []  # when each event arrived
     started = time.monotonic()
-    with client.stream("POST", CHAT, json=STREAM_BODY) as r:
+    with client.stream("POST", CHAT, json={"messages": user("hi"), "stream": True}) as r:
         for chunk in r.iter_raw():
-            decoder_input += chunk
-            arrivals.append(time.monotonic() - started)
-    assert len(parse_sse(decoder_input)) >= 4
-    assert arrivals[-1] >= 0.25 * (len(parse_sse(decoder_input)) - 2) * 0.9
+            arrivals += [time.monotonic() - started] * len(decoder.feed(chunk))
+    assert len(arrivals) == 7  # role, 3 words, finish, usage, [DONE]
+    assert arrivals[4] < 0.2  # the first five are not held back
+    assert arrivals[5] - arrivals[4] >= 0.19 and arrivals[6] - arrivals[5] >= 0.19
 
 
 def test_tiny_pieces_keep_the_content(gw: MeshAPIGateway, client: httpx.Client) -> None:

@@ -67,3 +67,10 @@ def test_abandoned_stream_releases_its_connection(gw: MeshAPIGateway, client: ht
         next(r.iter_raw())  # read one chunk, then walk away
     stats = gw.wait_for_connections(open=0, timeout=2)
     assert stats.open == 0 and stats.closed == stats.opened
+
+
+def test_record_limit_keeps_the_newest() -> None:
+    with MeshAPIGateway(max_recorded_requests=2) as gw:
+        for _ in range(3):
+            httpx.get(gw.url + "/v1/models")
+        assert [r.index for r in gw.requests] == [1, 2]
