@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import trio
 
-from meshapi import AsyncMeshAPI, MeshAPIError
+from meshapi import AsyncMeshAPI, ChatCompletionResponse, ContentPartText, MeshAPIError
 
 DEFAULT_MODELS = ("openai/gpt-4o-mini", "anthropic/claude-haiku-4.5", "google/gemini-2.5-flash")
 
@@ -43,6 +43,15 @@ class Answer:
     model: str
     text: str | None = None
     error: MeshAPIError | None = None
+
+
+def reply_text(reply: ChatCompletionResponse) -> str:
+    """The text of the first choice (content may be a string or a list of parts)."""
+    message = reply.choices[0].message if reply.choices else None
+    content = message.content if message is not None else None
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "".join(part.text for part in content if isinstance(part, ContentPartText))
 
 
 async def fan_out(client: AsyncMeshAPI, prompt: str, models: Sequence[str]) -> list[Answer]:
@@ -58,8 +67,7 @@ async def fan_out(client: AsyncMeshAPI, prompt: str, models: Sequence[str]) -> l
         except MeshAPIError as error:
             answers[model] = Answer(model, error=error)
             return
-        message = reply.choices[0].message if reply.choices else None
-        answers[model] = Answer(model, text=(message.content if message else None) or "")
+        answers[model] = Answer(model, text=reply_text(reply))
 
     async with trio.open_nursery() as nursery:
         for model in unique:
@@ -76,8 +84,10 @@ def render(answer: Answer) -> str:
 
 
 async def run(prompt: str, models: Sequence[str], *, base_url: str | None,
-              token: str | None, timeout: float) -> int:
-    async with AsyncMeshAPI(base_url=base_url, token=token, timeout=timeout) as client:
+              token: str | None, timeout: float, max_retries: int) -> int:
+    async with AsyncMeshAPI(
+        base_url=base_url, token=token, timeout=timeout, max_retries=max_retries
+    ) as client:
         answers = await fan_out(client, prompt, models)
     print("\n".join(render(answer) for answer in answers), end="")
     return 1 if any(answer.error is not None for answer in answers) else 0
@@ -91,11 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-url", help="the gateway (default: $MESHAPI_BASE_URL)")
     parser.add_argument("--token", help="the API key (default: $MESHAPI_TOKEN)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    parser.add_argument("--max-retries", type=int, default=3, help="retries per model")
     args = parser.parse_args(argv)
     try:
         return trio.run(
             lambda: run(args.prompt, args.models or DEFAULT_MODELS, base_url=args.base_url,
-                        token=args.token, timeout=args.timeout)
+                        token=args.token, timeout=args.timeout, max_retries=args.max_retries)
         )
     except ValueError as error:  # no token: the client names MESHAPI_TOKEN
         print(f"error: {error}", file=sys.stderr)

@@ -21,18 +21,26 @@ pool, proxy or TLS settings. A realtime session is one long-lived connection, so
 is nothing to pool, and TLS is verified the standard way (`ssl.create_default_context`,
 hostname checked against `host`).
 
-The stream's contract (`meshapi_core._transport.AsyncByteStream`):
+The stream keeps the same contract as the httpx driver's (`meshapi_httpx._net_async`),
+so the shared session sees the same errors whichever driver runs it:
 
-* `open_tcp_stream` raises the core's `MeshAPIError`: `timeout` when `timeout` ran out,
-  `connection_error` for anything else (refused, DNS, TLS verification), never an
-  OSError. Messages name the cause's type only (no host or URL).
-* `receive(max_bytes, timeout=)` returns the bytes read, `b""` at the end of the stream;
-  a reset counts as the end too (the WebSocket layer calls an end without a close frame
-  abnormal, 1006 → `stream_interrupted`). Running out of `timeout` raises the builtin
-  `TimeoutError`, and the stream stays usable.
-* `send(data)` writes and waits for the buffer to drain; a connection that is gone
-  raises `MeshAPIError` `stream_interrupted`.
+* `open_tcp_stream` raises the core's `MeshAPIError`: `timeout` when `timeout` ran out
+  (TCP connect and TLS handshake together), `connection_error` for anything else
+  (refused, DNS, TLS verification), never an OSError. Messages name host and port and
+  the cause, never a URL (the realtime URL carries the key, §1.2).
+* `receive(max_bytes, timeout=)` returns the bytes read, `b""` at the end of the stream.
+  Running out of `timeout` raises the builtin `TimeoutError`; nothing is lost (a pending
+  `StreamReader.read` gives its bytes to the next call) and the stream stays usable.
+* a broken connection raises `MeshAPIError` `connection_error` from `send` and
+  `receive` (the session turns it into `stream_interrupted`, §6.6), except a `receive`
+  racing our own `aclose()`, which reads as the end.
 * `aclose()` is idempotent and never raises.
+
+The TLS context is built per connection (a realtime session is one long-lived
+connection, so loading the trust store each time costs little) with verification on,
+the hostname checked, and ALPN offering only `http/1.1`: the WebSocket upgrade is an
+HTTP/1.1 request (RFC 6455 §4.1). Building it per connection also means `SSL_CERT_FILE`
+is read when the connection is made.
 """
 
 from __future__ import annotations
@@ -44,11 +52,18 @@ import ssl
 from meshapi_core._errors import MeshAPIError
 from meshapi_core._outcomes import Phase, TransportFailure
 
-__all__ = ["AsyncioByteStream", "open_tcp_stream"]
+__all__ = ["AsyncioByteStream", "open_tcp_stream", "tls_context"]
 
 # How long aclose() waits for the transport to finish closing (a TLS close_notify the
 # peer never answers must not hold the caller).
 _CLOSE_WAIT = 1.0
+
+
+def tls_context() -> ssl.SSLContext:
+    """A verifying client context (system trust store, hostname check), ALPN http/1.1."""
+    context = ssl.create_default_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 async def open_tcp_stream(
@@ -57,11 +72,15 @@ async def open_tcp_stream(
     """Connect to host:port (TLS verified against `host` when `tls`) within `timeout`.
 
     Raises:
-        MeshAPIError: `timeout` or `connection_error` (status 0), the cause chained.
+        MeshAPIError: `APITimeoutError` (`timeout`) when `timeout` ran out, else
+            `APIConnectionError` (`connection_error`); status 0, the cause chained.
     """
-    context = ssl.create_default_context() if tls else None
+    where = f"{host}:{port}"
     connecting = asyncio.open_connection(
-        host, port, ssl=context, server_hostname=host if tls else None
+        host,
+        port,
+        ssl=tls_context() if tls else None,
+        server_hostname=host if tls else None,
     )
     try:
         if timeout is None:
@@ -69,9 +88,14 @@ async def open_tcp_stream(
         else:
             reader, writer = await asyncio.wait_for(connecting, timeout)
     except asyncio.TimeoutError as exc:
-        raise TransportFailure(phase=Phase.CONNECT, timeout=True, cause=exc).to_error() from exc
+        seconds = f" within {timeout:g} s" if timeout is not None else ""
+        raise TransportFailure(phase=Phase.CONNECT, timeout=True, cause=exc).to_error(
+            message=f"timed out connecting to {where}{seconds} (Timeout.connect)"
+        ) from exc
     except OSError as exc:  # refused, unreachable, DNS (gaierror), TLS (SSLError)
-        raise TransportFailure(phase=Phase.CONNECT, timeout=False, cause=exc).to_error() from exc
+        raise TransportFailure(phase=Phase.CONNECT, timeout=False, cause=exc).to_error(
+            message=f"could not connect to {where}: {_describe(exc)}"
+        ) from exc
     return AsyncioByteStream(reader, writer)
 
 
@@ -86,29 +110,45 @@ class AsyncioByteStream:
         self._eof = False
         self._closed = False
 
+    def __repr__(self) -> str:
+        return f"AsyncioByteStream({'closed' if self._closed else 'open'})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether `aclose()` was called."""
+        return self._closed
+
     async def send(self, data: bytes) -> None:
+        """Write all of `data` and wait until the transport's buffer drained."""
         if self._closed:
-            raise MeshAPIError.stream_interrupted()
+            raise _io_failure(Phase.SEND, ConnectionError("the stream is closed"))
         try:
             self._writer.write(data)
             await self._writer.drain()
-        except OSError as exc:  # reset, broken pipe, or the transport already closed
-            raise MeshAPIError.stream_interrupted(exc) from exc
+        except OSError as exc:  # reset, broken pipe, TLS failure, the transport closed
+            raise _io_failure(Phase.SEND, exc) from exc
 
     async def receive(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes:
+        """Up to `max_bytes` bytes; b"" at the end of the stream.
+
+        Raises:
+            TimeoutError: no data within `timeout`; nothing was lost.
+            MeshAPIError: `connection_error` when the connection broke.
+        """
         if self._eof or self._closed:
             return b""
         try:
             if timeout is None:
                 data = await self._reader.read(max_bytes)
             else:
-                # Cancelling a pending read loses nothing: bytes stay in the reader.
                 data = await asyncio.wait_for(self._reader.read(max_bytes), timeout)
         except asyncio.TimeoutError:
             # The builtin class (asyncio's differs before Python 3.11), as the interface says.
-            raise TimeoutError(f"no data received within {timeout:g} s") from None
-        except OSError:
-            data = b""
+            raise TimeoutError(f"no data within {timeout:g} s") from None
+        except OSError as exc:
+            if self.closed:  # (a property: mypy would keep the narrowing from above)
+                return b""  # our own aclose() raced this read: report it as the end
+            raise _io_failure(Phase.READ, exc) from exc
         if not data:
             self._eof = True
         return data
@@ -120,3 +160,15 @@ class AsyncioByteStream:
         self._writer.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._writer.wait_closed(), _CLOSE_WAIT)
+
+
+def _io_failure(phase: Phase, exc: BaseException) -> MeshAPIError:
+    what = "sending" if phase is Phase.SEND else "receiving"
+    return TransportFailure(phase=phase, timeout=False, cause=exc).to_error(
+        message=f"the connection failed while {what}: {_describe(exc)}"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

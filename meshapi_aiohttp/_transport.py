@@ -29,7 +29,9 @@ environment (netrc would add an Authorization that aiohttp then refuses to combi
 ours), and has aiohttp's hidden one-time resend of idempotent requests on a dropped
 connection switched off: whether to resend is the core's decision (§5.3), made with the
 phase, the policy and the idempotency key, and a silent resend would also break the
-attempt counts the resilience events report.
+attempt counts the resilience events report. A caller's session is never altered: its
+connector, cookie jar, default headers, middlewares and trace configs apply, and so does
+aiohttp's resend (it repeats only GET, PUT and DELETE, once, when the connection drops).
 
 Giving connections back: a response whose body was read to its end is `release()`d
 into the pool; any other (an abandoned stream, an error mid-body, a cancelled read) is

@@ -11,9 +11,9 @@ the connect timeout), built by `TransportFailure.to_error` with the socket error
 so no `OSError` reaches the caller. The messages name the host and port and never a URL:
 this layer does not even see the realtime URL, which carries the API key (§1.2).
 
-Waiting for data uses a selector rather than the socket timeout, so that a `receive`
-with a timeout in one thread never changes how a `send` in another thread behaves (the
-socket timeout is one setting per socket, shared by both directions).
+After the handshake the socket is non-blocking and all waiting goes through selectors
+(see `SyncTcpStream`): the socket timeout is one setting per socket, so a `receive`
+with a timeout in one thread must not be what bounds a `send` in another.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import functools
 import selectors
 import socket
 import ssl
+import threading
 import time
 
 import httpx
@@ -31,6 +32,13 @@ from meshapi_core._errors import MeshAPIError
 from meshapi_core._outcomes import Phase, TransportFailure
 
 __all__ = ["SyncTcpStream", "default_ssl_context", "open_tcp_stream"]
+
+# poll() rather than epoll: poll() on a descriptor closed by another thread returns at
+# once (POLLNVAL), where epoll silently forgets it and would wait forever. No poll() on
+# Windows, where select() fails on a closed socket instead, which is as good.
+_Selector: type[selectors.BaseSelector] = getattr(
+    selectors, "PollSelector", selectors.SelectSelector
+)
 
 
 @functools.cache
@@ -66,7 +74,7 @@ def open_tcp_stream(
         ssl_context: The TLS context; `default_ssl_context()` when None.
 
     Returns:
-        The connected stream, in blocking mode.
+        The connected stream.
 
     Raises:
         MeshAPIError: `APITimeoutError` (code `timeout`) when `timeout` ran out;
@@ -85,10 +93,13 @@ def open_tcp_stream(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls:
             context = ssl_context if ssl_context is not None else default_ssl_context()
-            # The handshake runs inside wrap_socket, bounded by what is left of `timeout`.
-            sock.settimeout(_left(deadline))
+            # The handshake runs inside wrap_socket, bounded by what is left of `timeout`
+            # (a timeout of 0 would make the socket non-blocking, not time out).
+            left = _left(deadline)
+            if left == 0:
+                raise TimeoutError("no time left for the TLS handshake")
+            sock.settimeout(left)
             sock = context.wrap_socket(sock, server_hostname=host)
-        sock.settimeout(None)
     except TimeoutError as exc:
         sock.close()
         raise _connect_timeout(where, timeout, exc) from exc
@@ -106,15 +117,27 @@ class SyncTcpStream:
 
     `receive` returns b"" at EOF and raises `TimeoutError` when its timeout runs out
     (the stream stays usable); `send` sends all of `data`. A broken connection raises
-    `MeshAPIError` (`connection_error`) from either. `close` is idempotent and wakes a
-    `receive` blocked in another thread (it reports EOF there).
+    `MeshAPIError` (`connection_error`) from either. `close` is idempotent and ends a
+    `receive` waiting in another thread (it reports EOF there).
+
+    One thread may receive while another sends. The socket is non-blocking and every
+    waiting happens in a selector, outside `_lock`; the lock only serialises the
+    non-blocking socket calls themselves, because an OpenSSL connection must not be
+    used by two threads at once. So a send never waits behind a blocked receive, and
+    a TLS record that arrives in pieces cannot stall the other direction.
     """
 
-    __slots__ = ("_closed", "_selector", "_sock")
+    __slots__ = ("_closed", "_lock", "_readable", "_sock", "_writable")
 
     def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
         self._sock = sock
-        self._selector: selectors.BaseSelector | None = None
+        self._lock = threading.Lock()
+        # One selector per direction, so a receive and a send can wait at the same time.
+        self._readable = _Selector()
+        self._readable.register(sock, selectors.EVENT_READ)
+        self._writable = _Selector()
+        self._writable.register(sock, selectors.EVENT_WRITE)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -122,11 +145,14 @@ class SyncTcpStream:
         return f"SyncTcpStream({state})"
 
     def send(self, data: bytes) -> None:
-        """Send all of `data`, blocking until the kernel took it."""
-        try:
-            self._sock.sendall(data)
-        except (OSError, ValueError) as exc:  # ValueError: the socket was closed meanwhile
-            raise _io_failure(Phase.SEND, exc) from exc
+        """Send all of `data`, waiting while the kernel's buffer is full."""
+        view = memoryview(data)
+        while view:
+            sent = self._try_send(view)
+            if isinstance(sent, int):
+                view = view[sent:]
+            else:
+                self._wait(sent, None)
 
     def receive(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes:
         """Up to `max_bytes` bytes; b"" at EOF.
@@ -140,37 +166,61 @@ class SyncTcpStream:
             TimeoutError: no data within `timeout`; nothing was consumed.
             MeshAPIError: `connection_error` when the connection broke.
         """
-        try:
-            ready = timeout is None or self._readable(timeout)
-            if ready:
-                return self._sock.recv(max_bytes)
-        except (OSError, ValueError) as exc:  # a kernel ETIMEDOUT too: the connection died
-            if self._closed:
-                return b""  # our own close() raced this read: report it as the end
-            raise _io_failure(Phase.READ, exc) from exc
-        raise TimeoutError(f"no data within {timeout:g} s")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            data = self._try_recv(max_bytes)
+            if isinstance(data, bytes):
+                return data
+            if not self._wait(data, deadline):
+                raise TimeoutError(f"no data within {timeout:g} s")
 
     def close(self) -> None:
         """Shut the connection down and release it; idempotent, never raises."""
-        if self._closed:
-            return
-        self._closed = True
-        # shutdown() first: close() alone does not wake a recv() blocked in another
-        # thread, shutdown() makes it return b"". OSError: already disconnected.
-        with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
-        self._sock.close()
-        if self._selector is not None:
-            self._selector.close()
+        with self._lock:  # held only for non-blocking calls, so this never waits long
+            if self._closed:
+                return
+            self._closed = True
+            # shutdown() first: it wakes a receive waiting in another thread (the socket
+            # turns readable at EOF). OSError: already disconnected.
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
 
-    def _readable(self, timeout: float) -> bool:
-        # TLS may hold decrypted bytes the kernel no longer knows about.
-        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
-            return True
-        if self._selector is None:
-            self._selector = selectors.DefaultSelector()
-            self._selector.register(self._sock, selectors.EVENT_READ)
-        return bool(self._selector.select(max(timeout, 0.0)))
+    def _try_recv(self, max_bytes: int) -> bytes | selectors.BaseSelector:
+        """One non-blocking read; when it would block, the selector to wait on instead."""
+        with self._lock:
+            if self._closed:
+                return b""  # our own close(), maybe from another thread: the end
+            try:
+                return self._sock.recv(max_bytes)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                return self._readable
+            except ssl.SSLWantWriteError:
+                return self._writable  # TLS has to send something first
+            except (OSError, ValueError) as exc:
+                raise _io_failure(Phase.READ, exc) from exc
+
+    def _try_send(self, data: memoryview) -> int | selectors.BaseSelector:
+        """One non-blocking write; when it would block, the selector to wait on instead."""
+        with self._lock:
+            if self._closed:
+                raise _io_failure(Phase.SEND, ConnectionError("the stream is closed"))
+            try:
+                return self._sock.send(data)
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                return self._writable
+            except ssl.SSLWantReadError:
+                return self._readable  # TLS needs bytes from the peer first
+            except (OSError, ValueError) as exc:
+                raise _io_failure(Phase.SEND, exc) from exc
+
+    def _wait(self, selector: selectors.BaseSelector, deadline: float | None) -> bool:
+        """Wait until the socket is ready; False when `deadline` passed first."""
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        try:
+            return bool(selector.select(left))
+        except (OSError, ValueError):
+            return True  # closed meanwhile: the next attempt says so
 
 
 def _left(deadline: float | None) -> float | None:

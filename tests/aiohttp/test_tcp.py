@@ -11,6 +11,7 @@ import shutil
 import socket
 import socketserver
 import ssl
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -89,7 +90,7 @@ async def test_a_silent_peer_during_the_tls_handshake_is_a_connect_timeout() -> 
         await server.wait_closed()
 
     assert caught.value.error_code == "timeout"
-    assert "while connecting" in str(caught.value)
+    assert f"connecting to 127.0.0.1:{port}" in str(caught.value)
 
 
 async def test_tls_to_a_plain_port_is_a_connection_error(gw: MeshAPIGateway) -> None:
@@ -97,13 +98,37 @@ async def test_tls_to_a_plain_port_is_a_connection_error(gw: MeshAPIGateway) -> 
         await AiohttpTransport().connect_tcp("127.0.0.1", gw.port, tls=True, timeout=5)
 
 
-async def test_send_after_close_is_stream_interrupted(gw: MeshAPIGateway) -> None:
+async def test_send_after_close_is_a_connection_error(gw: MeshAPIGateway) -> None:
     stream = await AiohttpTransport().connect_tcp("127.0.0.1", gw.port, tls=False, timeout=5)
     await stream.aclose()
 
     with pytest.raises(MeshAPIError) as caught:
         await stream.send(b"x")
-    assert caught.value.error_code == "stream_interrupted"
+    assert caught.value.error_code == "connection_error"
+    assert await stream.receive() == b""  # after our own close: the end, not an error
+
+
+async def test_a_reset_while_receiving_is_a_connection_error() -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    stream = await AiohttpTransport().connect_tcp("127.0.0.1", port, tls=False, timeout=5)
+    try:
+        await stream.send(b"x")
+        with pytest.raises(MeshAPIError) as caught:
+            await stream.receive(timeout=5)
+    finally:
+        await stream.aclose()
+        server.close()
+        await server.wait_closed()
+
+    assert caught.value.error_code == "connection_error"
+    assert isinstance(caught.value.__cause__, ConnectionResetError)
 
 
 # --------------------------------------------------------------------- verified TLS
@@ -172,6 +197,7 @@ async def test_tls_is_verified_by_default(tls_echo: int) -> None:
         await AiohttpTransport().connect_tcp("localhost", tls_echo, tls=True, timeout=5)
 
     assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+    assert "SSLCertVerificationError" in str(caught.value)  # the why, for the user
 
 
 async def test_tls_with_a_trusted_certificate_connects_and_checks_the_hostname(

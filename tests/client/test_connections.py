@@ -80,8 +80,8 @@ async def test_closing_a_plainly_iterated_stream_releases_its_connection(
 async def test_cancelling_a_task_mid_stream_releases_its_connection(
     client: Any, quiet: MeshAPIGateway, driver: str, anyio_backend: str
 ) -> None:
-    slow_stream(quiet)
-    first_chunk = anyio.Event()
+    slow_stream(quiet)  # two events, then the body stalls: the reader blocks mid-stream
+    stalled = anyio.Event()
     received: list[Any] = []
 
     async def consume() -> None:
@@ -90,10 +90,10 @@ async def test_cancelling_a_task_mid_stream_releases_its_connection(
         ) as stream:
             async for chunk in stream:
                 received.append(chunk)
-                if len(received) == 1:
-                    first_chunk.set()
                 if driver == "sync":
                     break  # a blocking read cannot be cancelled: leave and close instead
+                if len(received) == 2:
+                    stalled.set()  # the next read waits for the stalled body
 
     if driver == "sync":
         await consume()
@@ -102,13 +102,13 @@ async def test_cancelling_a_task_mid_stream_releases_its_connection(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(consume)
-            await first_chunk.wait()
-            await trio.sleep(0.05)  # the consumer is now blocked reading the stalled body
+            await stalled.wait()
+            await trio.sleep(0.02)  # let the consumer enter its read
             nursery.cancel_scope.cancel()
     else:
         task = asyncio.ensure_future(consume())
-        await first_chunk.wait()
-        await asyncio.sleep(0.05)
+        await stalled.wait()
+        await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 import meshapi
@@ -101,6 +102,22 @@ async def test_stream_validates_the_request_id_when_called_not_when_used(
         client.compare.stream(models=[MODEL], messages=user("hi"), request_id="bad id")
 
     assert gw.requests == []
+
+
+async def test_concurrent_calls_each_keep_their_own_request_id(client: Any) -> None:
+    results: dict[str, str | None] = {}
+
+    async def call(n: int) -> None:
+        reply = await client.chat.completions.create(
+            model=MODEL, messages=user(f"call {n}"), request_id=f"call-{n}"
+        )
+        results[f"call-{n}"] = reply._request_id
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(5):
+            tasks.start_soon(call, n)
+
+    assert results == {f"call-{n}": f"call-{n}" for n in range(5)}
 
 
 async def test_a_64_character_request_id_is_accepted(client: Any) -> None:

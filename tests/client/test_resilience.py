@@ -29,6 +29,7 @@ from meshapi.testing import (
     ResetBeforeResponse,
     RoutingHeaders,
     StallBeforeHeaders,
+    http_date,
 )
 
 from ._harness import read_all, user
@@ -187,15 +188,20 @@ HONOURING = RetryPolicy(max_retries=2, backoff_base_ms=1, backoff_max_ms=150)
 
 
 @pytest.mark.parametrize(
-    "fail",
-    [Fail(503, retry_after=1), Fail(429, body_retry_after=1)],
-    ids=["header", "body"],
+    "make_fail",
+    [
+        lambda: Fail(503, retry_after=1),
+        lambda: Fail(503, retry_after=http_date(3)),  # built when the test runs, not before
+        lambda: Fail(429, body_retry_after=1),
+    ],
+    ids=["header-seconds", "header-http-date", "body"],
 )
 async def test_a_server_retry_delay_replaces_the_exponential_backoff(
-    make_client: Any, gw: MeshAPIGateway, fail: Fail
+    make_client: Any, gw: MeshAPIGateway, make_fail: Any
 ) -> None:
     events = EventLog()
     client = make_client(retry=HONOURING, logger=events)
+    fail = make_fail()
     gw.add_fault(fail, path=CHAT)
 
     await client.chat.completions.create(model=MODEL, messages=user("hi"))

@@ -337,9 +337,9 @@ async def test_the_read_timeout_bounds_the_time_to_response_headers(
 async def test_a_healthy_stream_may_outlast_the_read_timeout(
     make_client: Any, gw: MeshAPIGateway
 ) -> None:
-    # Nine events 40 ms apart take longer than `read`; each gap is well inside it.
-    client = make_client(timeout=Timeout(read=0.2))
-    gw.add_fault(StallBetweenChunks(seconds=0.04, after=1), path=CHAT)
+    # Nine events 50 ms apart take longer than `read`; each gap is well inside it.
+    client = make_client(timeout=Timeout(read=0.3))
+    gw.add_fault(StallBetweenChunks(seconds=0.05, after=1), path=CHAT)
 
     items, error = await read_until_error(STREAM_KINDS["chat"][1](client))
 
