@@ -21,7 +21,7 @@ from where the driver was when they were raised:
 * `ServerDisconnectedError`, `ClientOSError` (a reset, a broken pipe), other
   `ClientConnectionError`s and our own `asyncio.wait_for` timeouts can happen while
   the request is still being written or after: the caller passes the phase it knows
-  (see `_transport._Exchange.failure_phase`: SEND while aiohttp's upload tracker says
+  (see `_transport._failure_phase`: SEND while aiohttp's upload tracker says
   the body was not written in full, READ after).
 * `UploadAbortedError` (the body was never fully sent) is SEND.
 """
@@ -47,22 +47,36 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
-# (kind, phase or None for "the caller's phase", timeout), most specific first.
-_PHASES: tuple[tuple[type[BaseException], Phase | None, bool], ...] = (
-    (aiohttp.ConnectionTimeoutError, Phase.CONNECT, True),
-    (aiohttp.SocketTimeoutError, Phase.READ, True),
+
+
+def _since(name: str) -> tuple[type[BaseException], ...]:
+    """aiohttp's exception class `name`, or nothing on a version that lacks it.
+
+    `ConnectionTimeoutError` and `SocketTimeoutError` came in aiohttp 3.10 (before, both
+    were a bare `ServerTimeoutError`), `UploadAbortedError` in 3.14; the extra allows 3.9.
+    """
+    kind = getattr(aiohttp, name, None)
+    return (kind,) if isinstance(kind, type) and issubclass(kind, BaseException) else ()
+
+
+_Row = tuple[tuple[type[BaseException], ...], Phase | None, bool]
+
+# (kinds, phase or None for "the caller's phase", timeout), most specific first.
+_PHASES: tuple[_Row, ...] = (
+    (_since("ConnectionTimeoutError"), Phase.CONNECT, True),
+    (_since("SocketTimeoutError"), Phase.READ, True),
     # A bare ServerTimeoutError (aiohttp < 3.10 raised it for both of the above).
-    (aiohttp.ServerTimeoutError, None, True),
-    (aiohttp.ClientConnectorError, Phase.CONNECT, False),
-    (aiohttp.ServerFingerprintMismatch, Phase.CONNECT, False),
-    (aiohttp.ClientHttpProxyError, Phase.CONNECT, False),
-    (aiohttp.InvalidURL, Phase.CONNECT, False),
-    (aiohttp.NonHttpUrlClientError, Phase.CONNECT, False),
-    (aiohttp.UploadAbortedError, Phase.SEND, False),
-    (aiohttp.ClientPayloadError, Phase.READ, False),
-    (aiohttp.ClientResponseError, Phase.READ, False),
-    (HttpProcessingError, Phase.READ, False),
-    (asyncio.TimeoutError, None, True),
+    ((aiohttp.ServerTimeoutError,), None, True),
+    ((aiohttp.ClientConnectorError,), Phase.CONNECT, False),
+    ((aiohttp.ServerFingerprintMismatch,), Phase.CONNECT, False),
+    ((aiohttp.ClientHttpProxyError,), Phase.CONNECT, False),
+    ((aiohttp.InvalidURL,), Phase.CONNECT, False),
+    (_since("NonHttpUrlClientError"), Phase.CONNECT, False),
+    (_since("UploadAbortedError"), Phase.SEND, False),
+    ((aiohttp.ClientPayloadError,), Phase.READ, False),
+    ((aiohttp.ClientResponseError,), Phase.READ, False),
+    ((HttpProcessingError,), Phase.READ, False),
+    ((asyncio.TimeoutError,), None, True),
 )
 
 
@@ -74,7 +88,7 @@ def failure_from(exc: BaseException, *, phase: Phase) -> TransportFailure:
         phase: Where the driver was, for the kinds aiohttp leaves open (a disconnect, a
             reset, our own timeout).
     """
-    for kind, kind_phase, timeout in _PHASES:
-        if isinstance(exc, kind):
+    for kinds, kind_phase, timeout in _PHASES:
+        if kinds and isinstance(exc, kinds):
             return TransportFailure(phase=kind_phase or phase, timeout=timeout, cause=exc)
     return TransportFailure(phase=phase, timeout=False, cause=exc)

@@ -252,7 +252,7 @@ class RealtimeSession:
 
         Args:
             timeout: Seconds to wait for it; None (the default) waits as long as it
-                takes, 0 only takes a message that has already arrived.
+                takes, 0 does not wait (a message already read is still returned).
 
         Returns:
             The message: `text` (the frame text), `event` (the parsed JSON object, or

@@ -28,7 +28,16 @@ import click
 from ._config import connection_options, open_client
 from ._errors import CliError
 from ._input import parse_json_pairs
-from ._render import err_console, note, out_console, print_json, print_jsonl, simple_table
+from ._render import (
+    err_console,
+    format_time,
+    note,
+    out_console,
+    plural,
+    print_json,
+    print_jsonl,
+    simple_table,
+)
 
 if TYPE_CHECKING:
     from meshapi import BatchObject, MeshAPI
@@ -194,9 +203,9 @@ def get(batch_id: str, as_json: bool) -> None:
         ("id", found.id),
         ("status", found.status or ""),
         ("requests", f"{total} ({completed} completed, {failed} failed)"),
-        ("created_at", str(found.created_at or "")),
-        ("completed_at", str(found.completed_at or "")),
-        ("cancelled_at", str(found.cancelled_at or "")),
+        ("created", format_time(found.created_at)),
+        ("completed", format_time(found.completed_at)),
+        ("cancelled", format_time(found.cancelled_at)),
         ("completion_window", found.completion_window or ""),
         ("metadata", json.dumps(found.metadata) if found.metadata else ""),
     ]
@@ -227,8 +236,8 @@ def list_(limit: int | None, after: str | None, as_json: bool) -> None:
         "total",
         "completed",
         "failed",
-        "created_at",
-        caption=f"{len(page.data)} batches{more}",
+        "created",
+        caption=plural(len(page.data), "batch", "batches") + more,
     )
     for item in page.data:
         total, completed, failed = _counts(item)
@@ -238,7 +247,7 @@ def list_(limit: int | None, after: str | None, as_json: bool) -> None:
             str(total),
             str(completed),
             str(failed),
-            str(item.created_at or ""),
+            format_time(item.created_at),
         )
     out_console().print(table)
 

@@ -168,7 +168,7 @@ def _catalogue_prices(client: MeshAPI) -> dict[str, tuple[Decimal | None, Decima
 
 def _summary(view: CompareView, prices: dict[str, tuple[Decimal | None, Decimal | None]]) -> Any:
     acc = view.accumulated
-    caption_parts = []
+    caption_parts: list[str] = []
     if acc.comparison_id:
         caption_parts.append(acc.comparison_id)
     if acc.total_latency_ms is not None:
@@ -177,18 +177,14 @@ def _summary(view: CompareView, prices: dict[str, tuple[Decimal | None, Decimal 
         caption_parts.append(f"judge {acc.comparison_model}")
     if acc.partial:
         caption_parts.append("partial: some models failed")
+    caption = " · ".join(caption_parts) or None
     table = simple_table(
-        "model",
-        "status",
-        "latency",
-        "prompt",
-        "completion",
-        "total",
-        "cost (est.)",
-        caption=" · ".join(caption_parts) or None,
+        "model", "status", "latency", "tokens in/out", "cost (est.)", caption=caption
     )
+    table.columns[0].no_wrap = True
     for column in table.columns[2:]:
         column.justify = "right"
+        column.no_wrap = True
     total_cost = Decimal(0)
     for model in view.models:
         usage = acc.usage.get(model) or {}
@@ -197,17 +193,22 @@ def _summary(view: CompareView, prices: dict[str, tuple[Decimal | None, Decimal 
         cost = _cost(prices.get(model, (None, None)), usage) if usage else None
         if cost is not None:
             total_cost += cost
+        tokens = (
+            f"{format_count(usage.get('prompt_tokens'))} / "
+            f"{format_count(usage.get('completion_tokens'))}"
+            if usage
+            else "–"
+        )
         table.add_row(
             model,
             status,
             "–" if latency is None else f"{latency} ms",
-            format_count(usage.get("prompt_tokens")),
-            format_count(usage.get("completion_tokens")),
-            format_count(usage.get("total_tokens")),
+            tokens,
             format_usd(cost),
+            style="red" if model in acc.errors else None,
         )
     if len(view.models) > 1 and total_cost:
-        table.add_row("all models", "", "", "", "", "", format_usd(total_cost), style="bold")
+        table.add_row("all models", "", "", "", format_usd(total_cost), style="bold")
     return table
 
 
@@ -233,6 +234,10 @@ def _watch(
                 live.refresh()
                 last = now
         live.refresh()
+    if not console.is_terminal:
+        # On a terminal Live ends its last frame with a newline; printed to a file or a
+        # pipe it does not, and the table would start on the frame's last line.
+        console.line()
     return view
 
 

@@ -13,7 +13,10 @@ in a shell profile; by default it mints a fresh `rsk_` key per run.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from types import FrameType
 
 import click
 
@@ -21,6 +24,21 @@ from ._config import current_settings, local_gateway, store_setting
 from ._errors import CliError
 
 __all__ = ["gateway"]
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (`kill`, `docker stop`, a supervisor) like Ctrl-C: a clean stop.
+
+    Only the main thread may set signal handlers; elsewhere (an embedding test runner)
+    the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 @click.command("gateway")
@@ -56,6 +74,7 @@ def gateway(host: str, port: int, tokens: tuple[str, ...]) -> None:
         server.start()
     except OSError as exc:
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    _stop_on_sigterm()
     try:
         click.echo(f"MeshAPI local gateway on {server.url}")
         click.echo(f"token: {server.token}")

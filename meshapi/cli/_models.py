@@ -18,7 +18,7 @@ import click
 
 from ._config import connection_options, open_client
 from ._errors import EXIT_USAGE, CliError
-from ._render import format_count, format_usd, out_console, print_json, simple_table
+from ._render import format_count, format_usd, out_console, plural, print_json, simple_table
 
 if TYPE_CHECKING:
     from meshapi import ModelInfo
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["models", "token_prices"]
 
 _UNITS = {
-    "per_1m_tokens": "1M tokens",
+    "per_1m_tokens": "1M tok",
     "per_second": "second",
     "per_1k_chars": "1k chars",
 }
@@ -69,8 +69,12 @@ def _price_cells(info: ModelInfo) -> tuple[str, str, str]:
         return format_usd(pricing.request_usd), "–", "request"
     prompt, completion = token_prices(info)
     if prompt is not None or completion is not None:
-        return format_usd(prompt), format_usd(completion), "1M tokens"
+        return _usd(prompt), _usd(completion), "1M tok"
     return "–", "–", ""
+
+
+def _usd(value: Decimal | None) -> str:
+    return "–" if value is None else f"${value}"
 
 
 def _matches(info: ModelInfo, search: str | None, kind: str | None) -> bool:
@@ -109,20 +113,34 @@ def models(free: bool, paid: bool, search: str | None, kind: str | None, as_json
     if as_json:
         print_json(rows)
         return
-    table = simple_table(
-        "id", "name", "type", "context", "input $", "output $", "per", caption=f"{len(rows)} models"
-    )
-    for column in table.columns[3:6]:
+    console = out_console()
+    # What a narrow terminal can spare goes first: the name (it mostly repeats the id),
+    # then the type (`--type` filters by it anyway). The id is what people copy into
+    # -m and prices are read whole, so those never wrap.
+    with_name, with_type = console.width >= 130, console.width >= 100
+    columns = [
+        "id",
+        *(["name"] if with_name else []),
+        *(["type"] if with_type else []),
+        "context",
+        "price in / out",
+        "per",
+    ]
+    table = simple_table(*columns, caption=plural(len(rows), "model"))
+    for column in table.columns:
+        column.no_wrap = True
+    for column in table.columns[-3:-1]:
         column.justify = "right"
+    table.columns[-3].min_width = len("1,048,576")
     for info in rows:
         prompt, completion, unit = _price_cells(info)
+        price = "free" if info.is_free else f"{prompt} / {completion}"
         table.add_row(
             info.id,
-            info.name,
-            info.model_type or "",
+            *([info.name] if with_name else []),
+            *([info.model_type or ""] if with_type else []),
             format_count(info.context_length),
-            "free" if info.is_free else prompt,
-            "free" if info.is_free else completion,
+            price,
             "" if info.is_free else unit,
         )
-    out_console().print(table)
+    console.print(table)

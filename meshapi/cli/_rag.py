@@ -24,7 +24,7 @@ import click
 from ._config import connection_options, open_client
 from ._errors import CliError
 from ._input import parse_json_pairs
-from ._render import err_console, note, out_console, print_json, simple_table
+from ._render import err_console, note, out_console, plural, print_json, simple_table
 
 if TYPE_CHECKING:
     from meshapi import MeshAPI, RagFileStatus
@@ -227,5 +227,5 @@ def list_(limit: int | None, offset: int | None, as_json: bool) -> None:
         print_json(page)
         return
     table = _status_table(page.files)
-    table.caption = f"{len(page.files)} of {page.total} files"
+    table.caption = f"{len(page.files)} of {plural(page.total, 'file')}"
     out_console().print(table)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,9 +26,11 @@ __all__ = [
     "dump",
     "err_console",
     "format_count",
+    "format_time",
     "format_usd",
     "note",
     "out_console",
+    "plural",
     "print_json",
     "print_jsonl",
     "simple_table",
@@ -99,17 +101,18 @@ def print_jsonl(values: Iterable[Any]) -> None:
 
 
 def format_usd(amount: Decimal | str | None) -> str:
-    """`$0.0000195`-style money: decimal strings stay exact, trailing zeros trimmed."""
+    """Money for display.
+
+    A decimal string from the wire is shown as the gateway wrote it (`$0.60` stays
+    `$0.60`); a computed `Decimal` is shown exactly, without trailing zeros.
+    """
     if amount is None:
         return "–"
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, ValueError):
-        return str(amount)
-    if value == 0:
+    if isinstance(amount, str):
+        return f"${amount}"
+    if amount == 0:
         return "$0"
-    text = format(value.normalize(), "f")
-    return f"${text}"
+    return f"${format(amount.normalize(), 'f')}"
 
 
 def format_count(value: int | None) -> str:
@@ -117,8 +120,35 @@ def format_count(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def format_time(value: int | str | None) -> str:
+    """A timestamp for tables: epoch seconds or ISO-8601, shown as `YYYY-MM-DD HH:MM` UTC."""
+    from datetime import datetime, timezone
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int):
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 model`, `2 models` (`many` for irregular plurals: batch, batches)."""
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
+
+
 def simple_table(*columns: str, title: str | None = None, caption: str | None = None) -> Table:
-    """A borderless table in the house style (headers bold, no box lines)."""
+    """A borderless table in the house style (headers bold, no box lines).
+
+    The first column holds the row's id, which people copy into the next command, so
+    it never wraps or gets cut; the other columns give way on narrow terminals.
+    """
     from rich import box
     from rich.table import Table
 
@@ -131,4 +161,5 @@ def simple_table(*columns: str, title: str | None = None, caption: str | None = 
         title_justify="left",
         caption_justify="left",
     )
+    table.columns[0].no_wrap = True
     return table

@@ -24,7 +24,7 @@ import click
 from ._config import connection_options, open_client
 from ._errors import EXIT_USAGE, CliError
 from ._input import parse_json_pairs
-from ._render import out_console, print_json, simple_table
+from ._render import format_time, out_console, plural, print_json, simple_table
 
 if TYPE_CHECKING:
     from meshapi import TemplateSummary
@@ -129,8 +129,8 @@ def _show(template: TemplateSummary) -> None:
         ("variables", ", ".join(template.variables or [])),
         ("params", json.dumps(template.params) if template.params else ""),
         ("system", template.system or ""),
-        ("created_at", template.created_at),
-        ("updated_at", template.updated_at),
+        ("created", format_time(template.created_at)),
+        ("updated", format_time(template.updated_at)),
     ]
     for message in template.messages or []:
         rows.append((f"message ({message.get('role', '?')})", str(message.get("content", ""))))
@@ -163,7 +163,7 @@ def list_(as_json: bool) -> None:
         "variables",
         "global",
         "updated_at",
-        caption=f"{len(found)} templates",
+        caption=plural(len(found), "template"),
     )
     for item in found:
         table.add_row(
@@ -172,7 +172,7 @@ def list_(as_json: bool) -> None:
             item.model or "",
             ", ".join(item.variables or []),
             "yes" if item.is_global else "",
-            item.updated_at,
+            format_time(item.updated_at),
         )
     out_console().print(table)
 

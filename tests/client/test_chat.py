@@ -82,6 +82,13 @@ async def test_keyword_style_is_validated_by_the_same_strict_model_before_any_re
     assert len(gw.requests) == before
 
 
+async def test_stream_validates_its_arguments_when_called(client: Any, gw: MeshAPIGateway) -> None:
+    with pytest.raises(pydantic.ValidationError, match="role"):
+        client.chat.completions.stream(model=MODEL, messages=[{"role": "robot", "content": "x"}])
+
+    assert gw.requests == []
+
+
 async def test_a_params_object_and_keyword_fields_together_are_refused(client: Any) -> None:
     params = ChatCompletionParams(model=MODEL, messages=[ChatMessage(role="user", content="x")])
 

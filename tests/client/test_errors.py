@@ -177,6 +177,40 @@ async def test_a_truncated_success_body_is_a_parse_error(client: Any, gw: MeshAP
     assert caught.value.request_id.startswith("req_")
 
 
+@pytest.mark.parametrize(
+    ("status", "error_class", "code"),
+    [(401, AuthenticationError, "unauthorized"), (404, NotFoundError, "not_found")],
+)
+async def test_a_non_json_4xx_is_mapped_by_its_status(
+    client: Any, gw: MeshAPIGateway, status: int, error_class: type, code: str
+) -> None:
+    gw.add_fault(RawBytes(b"  nope  ", status=status, content_type="text/plain"), path="/v1/models")
+
+    with pytest.raises(error_class) as caught:
+        await client.models.list()
+
+    assert (caught.value.status, caught.value.error_code, str(caught.value)) == (
+        status,
+        code,
+        "nope",
+    )
+
+
+async def test_a_redirect_is_not_followed_but_raised_as_an_http_error(
+    client: Any, gw: MeshAPIGateway
+) -> None:
+    gw.add_fault(
+        RawBytes(b"", status=302, content_type=None, headers={"Location": gw.url + "/v1/models"}),
+        path="/v1/models/free",
+    )
+
+    with pytest.raises(MeshAPIError) as caught:
+        await client.models.free()
+
+    assert (caught.value.status, caught.value.error_code) == (302, "http_error")
+    assert [r.path for r in gw.requests] == ["/v1/models/free"]
+
+
 async def test_an_unknown_api_version_is_a_bad_request(make_client: Any) -> None:
     client = make_client(api_version="1999-01")
 

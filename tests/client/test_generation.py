@@ -17,6 +17,7 @@ from meshapi import (
     ImageGenerationChunk,
     ImageGenerationParams,
     ImageGenerationResponse,
+    MeshAPIError,
     ResponsesParams,
     ResponsesResponse,
     ResponsesStreamEvent,
@@ -254,3 +255,20 @@ async def test_compare_create_refuses_a_params_object_that_asks_to_stream(client
         await client.compare.create(
             CompareParams(models=[CHAT_MODEL], messages=user("x"), stream=True)
         )
+
+
+async def test_compare_with_every_model_failing(client: Any, gw: MeshAPIGateway) -> None:
+    with gw.failing_model(CHAT_MODEL), gw.failing_model(OTHER_MODEL, code="gateway_timeout"):
+        with pytest.raises(MeshAPIError) as caught:
+            await client.compare.create(models=[CHAT_MODEL, OTHER_MODEL], messages=user("hi"))
+        async with client.compare.stream(
+            models=[CHAT_MODEL, OTHER_MODEL], messages=user("hi"), skip_comparison=True
+        ) as stream:
+            events = [event async for event in stream]
+
+    assert (caught.value.status, caught.value.error_code) == (502, "all_models_failed")
+    assert events[-1].event == "done" and events[-1].partial is True
+    assert stream.accumulated.error_codes == {
+        CHAT_MODEL: "upstream_error",
+        OTHER_MODEL: "gateway_timeout",
+    }

@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+import anyio
 import pytest
 
 from meshapi import (
@@ -225,6 +226,21 @@ async def test_respect_retry_after_false_keeps_the_exponential_backoff(
 
     (retry,) = events.of(RetryEvent)
     assert retry.delay_ms < 2
+
+
+async def test_a_total_deadline_stops_retries_that_would_outlast_it(
+    make_client: Any, gw: MeshAPIGateway
+) -> None:
+    policy = RetryPolicy(max_retries=3, backoff_base_ms=1, backoff_max_ms=30_000)
+    client = make_client(retry=policy, timeout=Timeout(total=0.5))
+    gw.add_fault(Fail(503, retry_after=5), path=CHAT, times=None)
+
+    with anyio.fail_after(2):  # it gives up at once instead of sleeping 5 s
+        with pytest.raises(APITimeoutError) as caught:
+            await client.chat.completions.create(model=MODEL, messages=user("hi"))
+
+    assert caught.value.error_code == "timeout"
+    assert len(gw.find_requests(path=CHAT)) == 1
 
 
 # --------------------------------------------------------------------- network-error retry

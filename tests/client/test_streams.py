@@ -191,6 +191,62 @@ async def test_a_2xx_answer_that_is_not_an_event_stream_is_a_parse_error(
     assert (error.status, error.error_code) == (200, "parse_error")
 
 
+async def test_a_2xx_answer_holding_an_error_envelope_is_that_error(
+    client: Any, gw: MeshAPIGateway
+) -> None:
+    envelope = {"error": {"code": "upstream_error", "message": "provider said no"}}
+    gw.add_fault(
+        RawBytes(json.dumps(envelope).encode(), content_type="application/json"), path=CHAT
+    )
+
+    items, error = await read_until_error(STREAM_KINDS["chat"][1](client))
+
+    assert items == []
+    assert isinstance(error, MeshAPIError)
+    assert (error.status, error.error_code) == (200, "upstream_error")
+    assert "provider said no" in str(error)
+
+
+async def test_responses_api_frames_inside_a_chat_stream_are_skipped(
+    client: Any, gw: MeshAPIGateway
+) -> None:
+    body = [
+        b'data: {"type": "response.output_text.delta", "delta": "x"}\n\n',
+        chat_chunk_frame("Hi"),
+        b"data: [DONE]\n\n",
+    ]
+    gw.add_fault(RawBytes(body), path=CHAT)
+
+    items, error = await read_until_error(STREAM_KINDS["chat"][1](client))
+
+    assert error is None
+    assert [i.choices[0].delta.content for i in items] == ["Hi"]
+
+
+async def test_a_leading_bom_crlf_lines_and_invalid_utf8_are_decoded_per_the_spec(
+    client: Any, gw: MeshAPIGateway
+) -> None:
+    frame = chat_chunk_frame("caf\u00e9").replace(b"\n\n", b"\r\n\r\n")
+    broken = chat_chunk_frame("X").replace(b'"X"', b'"\xff"')
+    body = [b"\xef\xbb\xbf" + frame[:30], frame[30:], broken, b"data: [DONE]\r\n\r\n"]
+    gw.add_fault(RawBytes(body), path=CHAT)
+
+    items, error = await read_until_error(STREAM_KINDS["chat"][1](client))
+
+    assert error is None
+    assert [i.choices[0].delta.content for i in items] == ["caf\u00e9", "\ufffd"]
+
+
+async def test_a_data_line_of_over_16_mib_is_accepted(client: Any, gw: MeshAPIGateway) -> None:
+    big = "x" * (16 * 1024 * 1024)  # §3.1: lines of at least 16 MiB (base64 images)
+    gw.add_fault(RawBytes([chat_chunk_frame(big), b"data: [DONE]\n\n"]), path=CHAT)
+
+    items, error = await read_until_error(STREAM_KINDS["chat"][1](client))
+
+    assert error is None
+    assert len(items[0].choices[0].delta.content) == len(big)
+
+
 # ---------------------------------------------------------------------------- error frames
 
 
