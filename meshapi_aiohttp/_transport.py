@@ -247,7 +247,7 @@ class AiohttpTransport:
 
     async def run(self, flow: Flow[T], timeout: Timeout) -> T:
         """Run a flow to its result; no response is left open."""
-        runner = _Runner(self._ensure_session(), Deadline(timeout))
+        runner = _Runner(self._ensure_session(), Deadline(timeout, time.monotonic))
         try:
             return await runner.drive(flow)
         finally:
@@ -257,7 +257,7 @@ class AiohttpTransport:
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], AiohttpBody]:
         """Run a stream-opening flow; the open body is handed over with the decoder."""
-        runner = _Runner(self._ensure_session(), Deadline(timeout))
+        runner = _Runner(self._ensure_session(), Deadline(timeout, time.monotonic))
         try:
             decoder = await runner.drive(flow)
             response = runner.take_open()

@@ -103,7 +103,7 @@ class AsyncHttpxTransport:
 
     async def run(self, flow: Flow[T], timeout: Timeout) -> T:
         """Run a flow to its result; no response is left open."""
-        runner = _Runner(self.client, Deadline(timeout))
+        runner = _Runner(self.client, Deadline(timeout, time.monotonic))
         try:
             return await runner.drive(flow)
         finally:
@@ -113,7 +113,7 @@ class AsyncHttpxTransport:
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], AsyncHttpxBody]:
         """Run a stream-opening flow; the open body is handed over with the decoder."""
-        runner = _Runner(self.client, Deadline(timeout))
+        runner = _Runner(self.client, Deadline(timeout, time.monotonic))
         try:
             decoder = await runner.drive(flow)
             response, extension = runner.take_open()

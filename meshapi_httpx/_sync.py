@@ -99,7 +99,7 @@ class SyncHttpxTransport:
 
     def run(self, flow: Flow[T], timeout: Timeout) -> T:
         """Run a flow to its result; no response is left open."""
-        runner = _Runner(self.client, Deadline(timeout))
+        runner = _Runner(self.client, Deadline(timeout, time.monotonic))
         try:
             return runner.drive(flow)
         finally:
@@ -109,7 +109,7 @@ class SyncHttpxTransport:
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], SyncHttpxBody]:
         """Run a stream-opening flow; the open body is handed over with the decoder."""
-        runner = _Runner(self.client, Deadline(timeout))
+        runner = _Runner(self.client, Deadline(timeout, time.monotonic))
         try:
             decoder = runner.drive(flow)
             response, extension = runner.take_open()

@@ -1,49 +1,63 @@
-"""The quick-start demo: the SDK against the embedded local gateway.
+"""The quick-start demo: the `meshapi` command line against an embedded local gateway.
 
-Starts `meshapi.testing.MeshAPIGateway` on 127.0.0.1, then streams a chat reply and a
-two-model compare (with the judge's synthesis), printing text as it arrives.
+Runs two commands, each with `--local` (which starts `meshapi.testing.MeshAPIGateway` on
+127.0.0.1 for that command, with its own key), and shows each command line first so it
+can be copied:
+
+    meshapi chat "Write a haiku about Python." -m openai/gpt-4o-mini --local --usage
+    meshapi compare "What is the capital of France?" -m openai/gpt-4o-mini \\
+        -m anthropic/claude-haiku-4.5 --local
+
+The local gateway's chat stream is paced (MESHAPI_LOCAL_STREAM_DELAY) so the reply is
+seen arriving word by word, as from a real model; `--fast` turns that off.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import shlex
+import subprocess
 import sys
+from collections.abc import Sequence
 
-from meshapi import ChatCompletionParams, ChatMessage, CompareParams, MeshAPI
-from meshapi.testing import MeshAPIGateway
+CHAT = ["chat", "Write a haiku about Python.", "-m", "openai/gpt-4o-mini", "--local", "--usage"]
+COMPARE = [
+    "compare",
+    "What is the capital of France?",
+    "-m",
+    "openai/gpt-4o-mini",
+    "-m",
+    "anthropic/claude-haiku-4.5",
+    "--local",
+]
+# Seconds between chunks of the local gateway's chat stream while the demo runs.
+PACING = "0.08"
 
 
-def main() -> int:
-    with MeshAPIGateway() as gateway:
-        client = MeshAPI(base_url=gateway.url, token=gateway.token)
-        print(f"local gateway at {gateway.url}\n")
+def _run(args: list[str], env: dict[str, str]) -> None:
+    print(f"$ meshapi {shlex.join(args)}", flush=True)
+    # The installed CLI, through the interpreter running this script (the .venv one
+    # under scripts/demo), so it works before the console script is on PATH.
+    subprocess.run([sys.executable, "-m", "meshapi", *args], env=env, check=True)
+    print(flush=True)
 
-        print("== streamed chat (openai/gpt-4o-mini)")
-        params = ChatCompletionParams(
-            model="openai/gpt-4o-mini",
-            messages=[ChatMessage(role="user", content="Write a haiku about Python.")],
-        )
-        with client.chat.completions.stream(params) as stream:
-            for text in stream.text_stream():
-                print(text, end="", flush=True)
-            final = stream.get_final_completion()
-        usage = final.usage
-        print(f"\n[{usage.total_tokens if usage else '?'} tokens, request {stream.request_id}]\n")
 
-        models = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4.5"]
-        print(f"== compare {' vs '.join(models)}")
-        compare = CompareParams(
-            models=models,
-            messages=[ChatMessage(role="user", content="What is the capital of France?")],
-        )
-        with client.compare.stream(compare) as events:
-            for event in events:
-                if event.event == "model_chunk" and event.content:
-                    print(f"- {event.model} ({event.latency_ms} ms): {event.content}")
-                elif event.event == "comparison_chunk" and event.delta:
-                    print(event.delta, end="", flush=True)
-                elif event.event == "done":
-                    print(f"\n[compare done in {event.total_latency_ms} ms]")
-        client.close()
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast", action="store_true", help="do not pace the chat stream")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    env.setdefault("MESHAPI_LOCAL_STREAM_DELAY", "0" if args.fast else PACING)
+    try:
+        _run(CHAT, env)
+        _run(COMPARE, env)
+    except subprocess.CalledProcessError as failed:
+        return failed.returncode or 1
+    except KeyboardInterrupt:
+        return 130
+    print("More: meshapi --help, and docs/cli.md.")
     return 0
 
 

@@ -113,7 +113,7 @@ def test_ctrl_c_cancels_the_reply_not_the_session(slow_gateway: MeshAPIGateway) 
     child.sendeof()
     assert _finish(child) == 0
     # The cancelled reply never finished on screen.
-    assert "You said: one two" not in ANSI.sub("", transcript.getvalue())
+    assert "You said: one two three four" not in ANSI.sub("", transcript.getvalue())
 
 
 def test_live_compare_renders_every_column() -> None:
