@@ -38,8 +38,12 @@ PACING = "0.08"
 def _run(args: list[str], env: dict[str, str]) -> None:
     print(f"$ meshapi {shlex.join(args)}", flush=True)
     # The installed CLI, through the interpreter running this script (the .venv one
-    # under scripts/demo), so it works before the console script is on PATH.
-    subprocess.run([sys.executable, "-m", "meshapi", *args], env=env, check=True)
+    # under scripts/demo), so it works before the console script is on PATH. stdin is
+    # closed because `meshapi chat` reads a piped stdin as part of the prompt, and a CI
+    # runner's stdin may be a pipe that never ends.
+    subprocess.run(
+        [sys.executable, "-m", "meshapi", *args], env=env, check=True, stdin=subprocess.DEVNULL
+    )
     print(flush=True)
 
 

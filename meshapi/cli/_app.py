@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from meshapi_core._version import __version__
+from meshapi import __version__
 
 from ._batch import batch
 from ._chat import chat

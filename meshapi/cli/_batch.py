@@ -20,8 +20,8 @@ order, each `{"custom_id", "response", "error"}`.
 from __future__ import annotations
 
 import json
-import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -47,14 +47,14 @@ __all__ = ["batch", "read_requests"]
 _TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
 
 
-def read_requests(stream: Any, name: str) -> list[dict[str, Any]]:
+def read_requests(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
     """The batch request items of a JSONL file.
 
     Raises:
         CliError: naming the file and line of the first bad line.
     """
     requests: list[dict[str, Any]] = []
-    for number, line in enumerate(stream, start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -142,7 +142,10 @@ _wait_options = [
 ]
 
 
-def _with_wait_options(function: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _with_wait_options(function: F) -> F:
     for option in reversed(_wait_options):
         function = option(function)
     return function
@@ -154,7 +157,7 @@ def batch() -> None:
     """Submit and manage batches of chat completions."""
 
 
-@batch.command("submit")
+@batch.command("submit", short_help="Create a batch from a JSONL file.")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--wait", is_flag=True, help="Wait for the batch to finish, with a progress bar.")
 @click.option("--completion-window", metavar="WINDOW", help='For example "24h".')
@@ -163,7 +166,7 @@ def batch() -> None:
 @_with_wait_options
 @connection_options
 def submit(
-    file: Any,
+    file: TextIO,
     wait: bool,
     completion_window: str | None,
     metadata: tuple[str, ...],
@@ -172,7 +175,8 @@ def submit(
     wait_timeout: float | None,
 ) -> None:
     """Create a batch from FILE (JSONL, one request per line; - for stdin)."""
-    requests = read_requests(file, file.name if file is not sys.stdin else "<stdin>")
+    # click names stdin "<stdin>", so errors point at the line either way.
+    requests = read_requests(file, getattr(file, "name", "<stdin>"))
     params: dict[str, Any] = {"requests": requests}
     if completion_window is not None:
         params["completion_window"] = completion_window
@@ -263,7 +267,7 @@ def cancel(batch_id: str, as_json: bool) -> None:
     _show(cancelled, as_json)
 
 
-@batch.command("results")
+@batch.command("results", short_help="Print a batch's results as JSONL.")
 @click.argument("batch_id")
 @click.option("--wait", is_flag=True, help="Wait for the batch to finish first.")
 @_with_wait_options

@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._config import connection_options, open_client
-from ._errors import EXIT_USAGE, CliError, describe
+from meshapi import MeshAPIError
+
+from ._config import connection_options, current_settings, open_client
+from ._errors import EXIT_USAGE, CliError, report
 from ._input import parse_pairs, read_line, resolve_prompt, stdin_is_tty
 from ._render import format_usd, note, print_json, write_text
 
@@ -165,22 +167,17 @@ def _session(client: MeshAPI, request: _Request, *, usage: bool) -> None:
             click.echo(err=True)
             note("(reply cancelled)")
             continue
-        except Exception as exc:
+        except MeshAPIError as exc:
             # A failed turn is reported and dropped; the session goes on, so a typo in
             # a template variable does not cost the conversation.
-            from meshapi_core._errors import MeshAPIError
-
-            if not isinstance(exc, MeshAPIError):
-                raise
-            line_text, _ = describe(exc)
-            click.echo(click.style("error:", fg="red", bold=True) + " " + line_text, err=True)
+            report(exc, debug=current_settings().debug)
             continue
         history = [*turn, {"role": "assistant", "content": _reply_text(final)}]
         if usage:
             note(_usage_line(final, request_id))
 
 
-@click.command("chat")
+@click.command("chat", short_help="Chat with a model (streamed; no PROMPT: a session).")
 @click.argument("prompt", required=False)
 @click.option("-m", "--model", metavar="MODEL", help="Model id (default: the key's default).")
 @click.option("-s", "--system", metavar="TEXT", help="System prompt.")

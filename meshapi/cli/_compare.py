@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from meshapi import MeshAPIError
+
 from ._config import connection_options, open_client
 from ._errors import EXIT_USAGE, CliError
 from ._input import resolve_prompt
@@ -38,8 +40,9 @@ from ._render import format_count, format_usd, out_console, print_json, simple_t
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.table import Table
 
-    from meshapi import MeshAPI
+    from meshapi import CompareStreamEvent, MeshAPI
     from meshapi_core._accumulate import CompareAccumulator
 
 __all__ = ["CompareView", "compare"]
@@ -64,7 +67,7 @@ class CompareView:
         self.judged = judged
         self.done_models: set[str] = set()
 
-    def observe(self, event: Any) -> None:
+    def observe(self, event: CompareStreamEvent) -> None:
         """Track which models have finished (the accumulator folds everything else)."""
         name, model = event.event, event.model
         if model is None:
@@ -125,7 +128,9 @@ class CompareView:
         if comparison is not None:
             body = Text(comparison)
         elif acc.finished:
-            reason = "fewer than two models answered" if acc.partial else "the judge gave no text"
+            # §6.2: the judge runs only when at least two models succeeded.
+            answered = sum(1 for model in self.models if model not in acc.errors)
+            reason = "fewer than two models answered" if answered < 2 else "the judge gave no text"
             body = Text(f"no synthesis: {reason}", style="yellow")
         elif acc.results is not None:
             body = Text("the judge is reading the answers…", style="dim")
@@ -157,8 +162,6 @@ def _cost(prices: tuple[Decimal | None, Decimal | None], usage: dict[str, Any]) 
 
 
 def _catalogue_prices(client: MeshAPI) -> dict[str, tuple[Decimal | None, Decimal | None]]:
-    from meshapi_core._errors import MeshAPIError
-
     try:
         return {info.id: token_prices(info) for info in client.models.list()}
     except MeshAPIError:
@@ -166,7 +169,8 @@ def _catalogue_prices(client: MeshAPI) -> dict[str, tuple[Decimal | None, Decima
         return {}
 
 
-def _summary(view: CompareView, prices: dict[str, tuple[Decimal | None, Decimal | None]]) -> Any:
+def _summary(view: CompareView, prices: dict[str, tuple[Decimal | None, Decimal | None]]) -> Table:
+    """The table under the live view: latency, tokens and estimated cost per model."""
     acc = view.accumulated
     caption_parts: list[str] = []
     if acc.comparison_id:
@@ -241,7 +245,7 @@ def _watch(
     return view
 
 
-@click.command("compare")
+@click.command("compare", short_help="Compare models side by side, live, with a judge.")
 @click.argument("prompt", required=False)
 @click.option(
     "-m",

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from meshapi import MeshAPI
+
 from ._errors import EXIT_USAGE, CliError
 
 if TYPE_CHECKING:
-    from meshapi import MeshAPI
     from meshapi.testing import MeshAPIGateway
 
 __all__ = [
@@ -149,8 +150,6 @@ def open_client(settings: Settings | None = None) -> Iterator[MeshAPI]:
         CliError: (exit status 2) when no key is configured, or `--local` is combined
             with an explicit gateway.
     """
-    from meshapi import MeshAPI
-
     settings = settings or current_settings()
     if settings.local:
         if settings.base_url is not None or settings.token is not None:

@@ -15,12 +15,11 @@ import os
 import re
 import sys
 import traceback
-from typing import TYPE_CHECKING
 
 import click
+from pydantic import ValidationError
 
-if TYPE_CHECKING:
-    from pydantic import ValidationError
+from meshapi import MeshAPIError, RealtimeError
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_USAGE", "CliError", "describe", "report"]
 
@@ -68,10 +67,6 @@ def describe(exc: BaseException, *, debug: bool = False) -> tuple[str, int]:
         exc: What went wrong.
         debug: Whether a traceback is printed too (then the line needs no hint).
     """
-    from pydantic import ValidationError
-
-    from meshapi_core._errors import MeshAPIError, RealtimeError
-
     if isinstance(exc, CliError):
         return _one_line(exc.message), exc.exit_code
     if isinstance(exc, MeshAPIError):

@@ -13,6 +13,7 @@ in a shell profile; by default it mints a fresh `rsk_` key per run.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -73,7 +74,9 @@ def gateway(host: str, port: int, tokens: tuple[str, ...]) -> None:
     try:
         server.start()
     except OSError as exc:
-        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        # asyncio's bind message repeats the address; the errno's text says it all.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise CliError(f"cannot listen on {host}:{port}: {reason}") from exc
     _stop_on_sigterm()
     try:
         click.echo(f"MeshAPI local gateway on {server.url}")

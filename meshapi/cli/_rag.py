@@ -27,6 +27,8 @@ from ._input import parse_json_pairs
 from ._render import err_console, note, out_console, plural, print_json, simple_table
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from meshapi import MeshAPI, RagFileStatus
 
 __all__ = ["rag"]
@@ -79,7 +81,7 @@ def _wait_for(
     return [statuses[file_id] for file_id in file_ids]
 
 
-def _status_table(statuses: list[RagFileStatus]) -> Any:
+def _status_table(statuses: list[RagFileStatus]) -> Table:
     table = simple_table("file_id", "name", "size", "upload", "embedding", "tokens")
     for status in statuses:
         embedding = status.embedding_status
@@ -96,7 +98,7 @@ def _status_table(statuses: list[RagFileStatus]) -> Any:
     return table
 
 
-@click.group("rag")
+@click.group("rag", short_help="Upload, embed and search files (RAG).")
 @connection_options
 def rag() -> None:
     """Upload files, embed them and search them (retrieval-augmented generation)."""

@@ -17,72 +17,40 @@ prompt. `/exit` or Ctrl-D leave.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._config import connection_options, open_client
-from ._errors import CliError, describe
+from meshapi import RealtimeError
+
+from ._config import connection_options, current_settings, open_client
+from ._errors import CliError, report
 from ._input import read_line
 from ._render import note, write_text
 
 if TYPE_CHECKING:
-    from meshapi import MeshAPI
+    from meshapi import RealtimeSession
 
 __all__ = ["realtime"]
 
 _DEFAULT_MODEL = "openai/gpt-realtime-mini"
 _PROMPT = "> "
-# Seconds to wait for the gateway's first frames; a reply may take as long as it takes.
+# Seconds to wait for `session.created` / `session.updated`: a gateway that accepted the
+# upgrade answers at once (§6.6), so a long silence is a fault worth reporting. Replies
+# have no such bound; a model may take as long as it takes.
 _HANDSHAKE_WAIT = 30.0
 
 
-class _Message(Protocol):
-    @property
-    def event(self) -> dict[str, Any] | None: ...
+def _wait_for(session: RealtimeSession, wanted: str) -> None:
+    """Read until an event of type `wanted`; an error event raises its RealtimeError.
 
-
-class _Session(Protocol):
-    """What the CLI needs of `RealtimeSession` (typed here so the CLI does not depend on
-    the resource's private module layout)."""
-
-    def send(self, event: Mapping[str, Any]) -> None: ...
-
-    def receive(self, timeout: float | None = None) -> _Message: ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> _Session: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-
-def _connect(client: MeshAPI, model: str) -> _Session:
-    resource = getattr(client, "realtime", None)
-    if resource is None:
-        raise CliError("this meshapi build has no realtime client (client.realtime)")
-    session: _Session = resource.connect(model=model)
-    return session
-
-
-def _error_line(exc: BaseException) -> None:
-    line, _ = describe(exc)
-    click.echo(click.style("error:", fg="red", bold=True) + " " + line, err=True)
-
-
-def _wait_for(session: _Session, wanted: str) -> dict[str, Any]:
-    """Read until an event of type `wanted` (errors raise)."""
+    A bad key or an unknown model surfaces here: the gateway accepts the upgrade and
+    then sends an error event (§6.6), which becomes the command's one error line.
+    """
     while True:
         event = session.receive(timeout=_HANDSHAKE_WAIT).event
         if event is not None and event.get("type") == wanted:
-            return event
+            return
 
 
 class _Conversation:
@@ -94,7 +62,7 @@ class _Conversation:
     counting: until its `response.done` has gone by, nothing is printed.
     """
 
-    def __init__(self, session: _Session) -> None:
+    def __init__(self, session: RealtimeSession) -> None:
         self.session = session
         self.to_skip = 0
 
@@ -121,8 +89,6 @@ class _Conversation:
 
     def _reply(self) -> None:
         """Print one response's text as it streams, up to its `response.done`."""
-        from meshapi_core._errors import RealtimeError
-
         printed = False
         transcript: list[str] = []
         ended_with_newline = True
@@ -136,7 +102,7 @@ class _Conversation:
                 # will not finish: report it and hand the prompt back.
                 if printed and not ended_with_newline:
                     write_text("\n")
-                _error_line(exc)
+                report(exc, debug=current_settings().debug)
                 return
             if event is None:
                 continue
@@ -177,9 +143,7 @@ class _Conversation:
 @connection_options
 def realtime(model: str, system: str | None) -> None:
     """Type to a realtime model and see its streamed text replies."""
-    from meshapi_core._errors import RealtimeError
-
-    with open_client() as client, _connect(client, model) as session:
+    with open_client() as client, client.realtime.connect(model=model) as session:
         _wait_for(session, "session.created")
         update: dict[str, Any] = {"type": "realtime", "output_modalities": ["text"]}
         if system:

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import click
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
-    from pydantic import BaseModel
     from rich.console import Console
     from rich.table import Table
 
@@ -58,8 +60,6 @@ def err_console() -> Console:
 
 def note(text: str) -> None:
     """One dim line of chrome on stderr (never wrapped, never read as markup)."""
-    import click
-
     click.echo(click.style(text, dim=True), err=True)
 
 
@@ -73,10 +73,8 @@ def write_text(text: str) -> None:
     sys.stdout.flush()
 
 
-def dump(value: BaseModel | Mapping[str, Any] | Iterable[Any] | Any) -> Any:
+def dump(value: object) -> Any:
     """A JSON-ready value: pydantic models dumped (extras kept, nulls dropped)."""
-    from pydantic import BaseModel
-
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", exclude_none=True)
     if isinstance(value, Mapping):
@@ -86,13 +84,13 @@ def dump(value: BaseModel | Mapping[str, Any] | Iterable[Any] | Any) -> Any:
     return value
 
 
-def print_json(value: Any) -> None:
+def print_json(value: object) -> None:
     """Print one JSON document (indented) to stdout, for `--json`."""
     sys.stdout.write(json.dumps(dump(value), indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
 
-def print_jsonl(values: Iterable[Any]) -> None:
+def print_jsonl(values: Iterable[object]) -> None:
     """Print one compact JSON document per line to stdout (JSONL)."""
     for value in values:
         sys.stdout.write(json.dumps(dump(value), ensure_ascii=False, separators=(",", ":")))

@@ -17,7 +17,8 @@ fields) with the options on top. `--message ROLE:TEXT` adds a template message;
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -49,7 +50,7 @@ def _messages(values: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def _fields(
     *,
-    from_file: Any,
+    from_file: TextIO | None,
     name: str | None,
     description: str | None,
     system: str | None,
@@ -78,7 +79,10 @@ def _fields(
     return fields
 
 
-def _field_options(function: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _field_options(function: F) -> F:
     options = [
         click.option("--description", metavar="TEXT", help="What the template is for."),
         click.option("--system", metavar="TEXT", help="System text, with {{var}} slots."),
@@ -203,7 +207,7 @@ def create(
     variables: tuple[str, ...],
     messages: tuple[str, ...],
     params: tuple[str, ...],
-    from_file: Any,
+    from_file: TextIO | None,
     as_json: bool,
 ) -> None:
     """Create a template called NAME (unique among yours)."""
@@ -241,7 +245,7 @@ def update(
     variables: tuple[str, ...],
     messages: tuple[str, ...],
     params: tuple[str, ...],
-    from_file: Any,
+    from_file: TextIO | None,
     as_json: bool,
 ) -> None:
     """Change the given fields of a template (the others stay)."""

@@ -106,7 +106,18 @@ def test_library_does_not_need_the_cli_extra() -> None:
         "raise SystemExit(main(['models']))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+        [sys.executable, "-c", code],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 1, done.stderr
     assert "pip install 'meshapi[cli]'" in done.stderr
+
+
+def test_bad_local_stream_delay(run: Run) -> None:
+    result = run("chat", "hi", "--local", connect=False, env={"MESHAPI_LOCAL_STREAM_DELAY": "x"})
+    assert result.exit_code == 2
+    assert "MESHAPI_LOCAL_STREAM_DELAY" in result.stderr

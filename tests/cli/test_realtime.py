@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from meshapi import MeshAPI
 from meshapi.testing import MeshAPIGateway
 
 from .conftest import Run, ok
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(MeshAPI(token="rsk_probe"), "realtime"),
-    reason="this build has no client.realtime yet",
-)
 
 
 def test_text_turns(run: Run, gateway: MeshAPIGateway) -> None:

@@ -145,3 +145,18 @@ def test_gateway_runs_in_the_foreground() -> None:
     child.sendintr()
     child.expect_exact("stopped")
     assert _finish(child) == 0
+
+
+def test_ctrl_c_stops_a_one_shot_chat_with_status_130(slow_gateway: MeshAPIGateway) -> None:
+    gw = slow_gateway
+    child = _spawn("chat", "a b c d e f g h", "--base-url", gw.url, "--token", gw.token)
+    child.expect_exact("You ")
+    child.sendintr()
+    assert _finish(child) == 130
+    assert "Traceback" not in (child.before or "")
+
+
+def test_gateway_reports_a_busy_port(gateway: MeshAPIGateway) -> None:
+    child = _spawn("gateway", "--port", str(gateway.port))
+    child.expect_exact(f"cannot listen on 127.0.0.1:{gateway.port}: Address already in use")
+    assert _finish(child) == 1
