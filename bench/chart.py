@@ -15,7 +15,7 @@ import sys
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 GROUPS = [
     ("stream", "cpu_us_per_chunk", "stream\nCPU/chunk", False),
@@ -45,7 +45,8 @@ def pick(ratios: dict, scenario: str, names: set[str]) -> tuple[str, dict] | Non
 
 
 def main() -> None:
-    results = json.load(open(sys.argv[1]))
+    with open(sys.argv[1]) as file:
+        results = json.load(file)
     ratios = results["ratios"]
     fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
     width = 0.8 / len(SERIES)
@@ -59,11 +60,15 @@ def main() -> None:
             xs.append(g + (s - (len(SERIES) - 1) / 2) * width)
             ys.append(1 / value if invert else value)
         bars = ax.bar(xs, ys, width, label=label, color=colour)
-        for bar, y in zip(bars, ys):
+        for bar, y in zip(bars, ys, strict=True):
             ax.annotate(
                 f"{y:.2f}",
                 (bar.get_x() + bar.get_width() / 2, y),
-                ha="center", va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                xytext=(0, 2),
+                textcoords="offset points",
             )
     ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_yscale("log")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import payloads  # noqa: E402
+import payloads
 
 TOKEN = "rsk_bench"
 MESSAGES = [{"role": "user", "content": "Hello"}]

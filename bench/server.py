@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import payloads  # noqa: E402
+import payloads
 
 MODELS_COUNT = 300
 HOLD_TIMEOUT = 60.0
@@ -148,7 +148,9 @@ class Connection(asyncio.Protocol):
         assert transport is not None
         server = self.server
         if target.startswith(b"/__stats"):
-            transport.write(_json_response(json.dumps({"connections": server.connections}).encode()))
+            transport.write(
+                _json_response(json.dumps({"connections": server.connections}).encode())
+            )
             return
         if not self.counted:
             self.counted = True

@@ -189,7 +189,7 @@ class AiohttpBody:
                     return
                 yield chunk
         except TRANSPORT_ERRORS as exc:
-            yield failure_from(exc, phase=Phase.READ)
+            yield self._deadline.explain(failure_from(exc, phase=Phase.READ))
 
     async def drain(self, limit: int) -> bool:
         content = self._response.content
@@ -294,6 +294,9 @@ class _Runner:
                 result: T = stop.value
                 return result
             reply = await self._perform(effect)
+            if type(reply) is TransportFailure and reply.timeout:
+                # A bound capped by Timeout.total that fired is the deadline (§5.7).
+                reply = self.deadline.explain(reply)
 
     def take_open(self) -> aiohttp.ClientResponse:
         response = self._open

@@ -7,10 +7,12 @@ applies (connect, read, idle, a retry's sleep) is shortened to what is left of i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from ._config import Timeout
 from ._errors import MeshAPIError, make_error
+from ._outcomes import TransportFailure
 
 __all__ = ["Deadline"]
 
@@ -29,6 +31,11 @@ class Deadline:
         self._clock = clock
         self._total = timeout.total
         self._at = None if timeout.total is None else clock() + timeout.total
+
+    @property
+    def total(self) -> float | None:
+        """`Timeout.total` in seconds, or None without a deadline."""
+        return self._total
 
     def remaining(self) -> float | None:
         """Seconds left, or None without a deadline."""
@@ -52,7 +59,23 @@ class Deadline:
             request_id="",
         )
 
+    def passed(self) -> bool:
+        """Whether there is a deadline and it has passed."""
+        return self._at is not None and self._clock() >= self._at
+
     def check(self) -> None:
         """Raise the timeout error once the deadline has passed."""
-        if self._at is not None and self._clock() >= self._at:
+        if self.passed():
             raise self.expired_error()
+
+    def explain(self, failure: TransportFailure) -> TransportFailure:
+        """`failure`, marked as the deadline's when it is a timeout after the deadline.
+
+        Every bound a driver sets is capped by the deadline, so a connect or read timeout
+        that fires once the deadline has passed was the deadline, not its phase's own
+        bound: the error must say so (§5.7: the message names the phase). Any other
+        failure comes back unchanged.
+        """
+        if failure.timeout and failure.total is None and self.passed():
+            return dataclasses.replace(failure, total=self._total)
+        return failure

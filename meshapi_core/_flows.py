@@ -19,6 +19,7 @@ error is raised out of the generator, into the driver, and on to the caller.
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar
@@ -40,7 +41,8 @@ from ._resilience import (
 )
 from ._retry import RetryPolicy
 from ._streams import StreamDecoder
-from .types._base import RequestModel, ResultModel
+from .types._base import RequestModel, ResultModel, set_fresh_request_id
+from .types._lean import lean_list_validator, lean_validator
 
 __all__ = [
     "Effect",
@@ -150,26 +152,66 @@ def decode_result(operation: Operation, response: HttpResponse) -> Any:
     Raises:
         ResponseParseError: a body that is not JSON or does not validate (`parse_error`,
             with the HTTP status and the header request id).
+        MeshAPIError: a raw-bytes result (audio speech) whose 2xx body is a JSON error
+            envelope: the provider failed, and the bytes are not audio (§7.1).
     """
     kind = operation.body_kind
     if kind is BodyKind.EMPTY:
         return None
     if kind is BodyKind.BYTES:
+        error = _envelope_in_bytes(response)
+        if error is not None:
+            raise error
         return response.body
+    if kind is BodyKind.JSON_ANY:
+        try:
+            return json.loads(response.body)
+        except ValueError as exc:  # JSONDecodeError and undecodable UTF-8 alike
+            raise error_from_success_body(response.status, response.headers, exc) from exc
     model = operation.result_model
     assert model is not None, operation.name
     request_id = response.headers.get("x-request-id") or None
+    body = response.body
+    if kind is BodyKind.JSON_LIST:
+        try:
+            # The lean validator first (types/_lean.py); the model's own is the reference
+            # for anything it refuses, and the one whose error is reported.
+            items: list[ResultModel] = lean_list_validator(model).validate_json(body)
+        except pydantic.ValidationError:
+            try:
+                items = _list_adapter(model).validate_json(body)
+            except (pydantic.ValidationError, ValueError) as exc:
+                raise error_from_success_body(response.status, response.headers, exc) from exc
+        for item in items:
+            set_fresh_request_id(item, request_id)
+        return items
     try:
-        if kind is BodyKind.JSON_LIST:
-            items: list[ResultModel] = _list_adapter(model).validate_json(response.body)
-            for item in items:
-                item._request_id = request_id
-            return items
-        result = model.model_validate_json(response.body)
-    except (pydantic.ValidationError, ValueError) as exc:
-        raise error_from_success_body(response.status, response.headers, exc) from exc
-    result._request_id = request_id
+        result: ResultModel = lean_validator(model).validate_json(body)
+    except pydantic.ValidationError:
+        try:
+            result = model.model_validate_json(body)
+        except (pydantic.ValidationError, ValueError) as exc:
+            raise error_from_success_body(response.status, response.headers, exc) from exc
+    set_fresh_request_id(result, request_id)
     return result
+
+
+def _envelope_in_bytes(response: HttpResponse) -> MeshAPIError | None:
+    # A raw-bytes 2xx that is really the §4.1 envelope (some providers report a failed
+    # synthesis that way): detected by shape, whatever the Content-Type says, since
+    # audio never starts with `{`. Anything else, JSON included, is the caller's bytes.
+    body = response.body
+    if body[:64].lstrip()[:1] != b"{":
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("error"), dict):
+        return None
+    headers = {name.lower(): text for name, text in response.headers.items()}
+    headers["content-type"] = "application/json"
+    return error_from_response(response.status, headers, body, now=response.received_at)
 
 
 def _attempt_error(response: HttpResponse) -> MeshAPIError:
@@ -459,9 +501,12 @@ def open_stream_flow(
 def stream_read_error(failure: TransportFailure, *, request_id: str | None) -> MeshAPIError:
     """The error for a transport failure while reading an open stream's body (§3.4).
 
-    A stream-idle timeout is `timeout`; anything else (reset, abrupt close, protocol
-    error) is `stream_interrupted`. Never retried: something may have been delivered.
+    A stream-idle timeout is `timeout`, and so is the call's total deadline running out
+    mid-stream (its own message); anything else (reset, abrupt close, protocol error) is
+    `stream_interrupted`. Never retried: something may have been delivered.
     """
+    if failure.timeout and failure.total is not None:
+        return failure.to_error(request_id=request_id)
     if failure.timeout:
         return failure.to_error(
             request_id=request_id,

@@ -1,11 +1,12 @@
-"""Every tier-S endpoint, described once, as data (design.md: "Operations").
+"""Every endpoint, tier S and tier P, described once, as data (design.md: "Operations").
 
 An `Operation` says how to call an endpoint: method, path template, where each input
-goes (path slots, a query model, a body model), what comes back (a result model, a bare
-list of them, nothing, or one of the four event streams), and whether resending it is
-safe. The sync and async clients read this table; adding an endpoint is adding an entry,
-not writing two methods. `tests/core/test_operations.py` checks that every `{name}` of
-every path is routed and that no field is left unrouted.
+goes (path slots, a query model, a body model sent as JSON or as multipart form fields),
+what comes back (a result model, a bare list of them, raw bytes, untyped JSON, nothing, or
+one of the four event streams), and whether resending it is safe. The sync and async
+clients read this table; adding an endpoint is adding an entry, not writing two methods.
+`tests/core/test_operations.py` checks that every `{name}` of every path is routed and
+that no field is left unrouted.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import re
 import string
 from collections.abc import Mapping
 
-from ._kinds import BodyKind, StreamKind
+from ._kinds import BodyEncoding, BodyKind, StreamKind
 from ._queries import CursorPageQuery, EmptyBody, OffsetPageQuery
 from ._request import encode_path_id
 from .types import (
+    AudioTranslationsParams,
     BatchListResponse,
     BatchObject,
     BulkEmbedRequest,
@@ -31,24 +33,46 @@ from .types import (
     CompareStreamEvent,
     CreateBatchParams,
     CreateTemplateParams,
+    CreateVideoGenerationResponse,
     EmbeddingsParams,
     EmbeddingsResponse,
+    ImageEditParams,
     ImageGenerationChunk,
     ImageGenerationParams,
     ImageGenerationResponse,
     InitUploadRequest,
     InitUploadResponse,
     ListModelsParams,
+    ListVideoGenerationsParams,
+    ListVoicesParams,
     ModelInfo,
+    ModelSearchParams,
+    ModelsPage,
+    ModerationParams,
+    ModerationResponse,
     RagFileListResponse,
     RagFileStatus,
+    ResponsesListResponse,
     ResponsesParams,
     ResponsesResponse,
     ResponsesStreamEvent,
+    RouterSelectParams,
+    RouterSelectResponse,
     SearchRequest,
     SearchResponse,
+    SpeechParams,
     TemplateSummary,
+    TranscriptionParams,
+    TranscriptionResponse,
+    TranscriptionTranslateParams,
     UpdateTemplateParams,
+    VideoGenerationParams,
+    VideoTaskListResponse,
+    VideoTaskResponse,
+    Voice,
+    VoicesResponse,
+    WebSearchParams,
+    WebSearchResponse,
 )
 from .types._base import RequestModel, ResultModel
 
@@ -68,7 +92,9 @@ class Operation:
         name: the Python method path, e.g. `chat.completions.create`.
         method: the HTTP method.
         path: the path template, `{name}` slots filled from path ids.
-        body_model: the JSON body's params model, if the endpoint takes a body.
+        body_model: the body's params model, if the endpoint takes a body.
+        body_encoding: how the body goes out: JSON, or multipart form fields beside a
+            `file` part (the audio uploads, §1.6).
         query_model: the query-string model, if the endpoint takes a query.
         result_model: the model of the result (of each item for JSON_LIST, of each
             event for streams).
@@ -84,6 +110,7 @@ class Operation:
     method: str
     path: str
     body_model: type[RequestModel] | None = None
+    body_encoding: BodyEncoding = BodyEncoding.JSON
     query_model: type[RequestModel] | None = None
     result_model: type[ResultModel] | None = None
     body_kind: BodyKind = BodyKind.JSON
@@ -96,6 +123,10 @@ class Operation:
     def __post_init__(self) -> None:
         if not self.path.startswith("/v1/"):
             raise ValueError(f"{self.name}: paths start with /v1/, got {self.path!r}")
+        if self.body_encoding is BodyEncoding.MULTIPART and (
+            self.method != "POST" or self.body_model is None or self.stream is not None
+        ):
+            raise ValueError(f"{self.name}: a multipart upload is a non-streaming POST")
         object.__setattr__(self, "path_params", tuple(_SLOT.findall(self.path)))
 
     @property
@@ -152,6 +183,15 @@ OPERATIONS: Mapping[str, Operation] = _ops(
         result_model=ChatCompletionResponse,
         stream_flag=False,
     ),
+    # Structured outputs (§7.1): the same endpoint, with `response_format` set by parse().
+    Operation(
+        name="chat.completions.parse",
+        method="POST",
+        path="/v1/chat/completions",
+        body_model=ChatCompletionParams,
+        result_model=ChatCompletionResponse,
+        stream_flag=False,
+    ),
     Operation(
         name="chat.completions.stream",
         method="POST",
@@ -180,6 +220,20 @@ OPERATIONS: Mapping[str, Operation] = _ops(
         stream=StreamKind.RESPONSES,
         stream_flag=True,
     ),
+    # Stored (background) responses (§7.1): cursor pagination.
+    Operation(
+        name="responses.list",
+        method="GET",
+        path="/v1/responses",
+        query_model=CursorPageQuery,
+        result_model=ResponsesListResponse,
+    ),
+    Operation(
+        name="responses.get",
+        method="GET",
+        path="/v1/responses/{response_id}",
+        result_model=ResponsesResponse,
+    ),
     # Embeddings (§2.5).
     Operation(
         name="embeddings.create",
@@ -206,6 +260,13 @@ OPERATIONS: Mapping[str, Operation] = _ops(
         result_model=ImageGenerationChunk,
         stream=StreamKind.IMAGE,
         stream_flag=True,
+    ),
+    Operation(
+        name="images.edit",
+        method="POST",
+        path="/v1/images/edits",
+        body_model=ImageEditParams,
+        result_model=ImageGenerationResponse,
     ),
     # Compare (§2.7).
     Operation(
@@ -277,6 +338,22 @@ OPERATIONS: Mapping[str, Operation] = _ops(
         result_model=ModelInfo,
         body_kind=BodyKind.JSON_LIST,
     ),
+    # Tier P (§7.1): search reads the catalogue with offset pagination; get takes the id
+    # as a path, so its `/` stays unencoded (§1.6).
+    Operation(
+        name="models.search",
+        method="GET",
+        path="/v1/models/search",
+        query_model=ModelSearchParams,
+        result_model=ModelsPage,
+    ),
+    Operation(
+        name="models.get",
+        method="GET",
+        path="/v1/models/{model_id}",
+        result_model=ModelInfo,
+        keep_slash=True,
+    ),
     # Templates (§2.10, §6.1).
     Operation(
         name="templates.create",
@@ -346,6 +423,102 @@ OPERATIONS: Mapping[str, Operation] = _ops(
         path="/v1/files/search",
         body_model=SearchRequest,
         result_model=SearchResponse,
+    ),
+    # Audio (§7.1). Speech answers raw audio (Accept: */*); its `stream` asks the provider
+    # for chunked audio and changes nothing here, so the caller sets it. The uploads are
+    # multipart: the params are form fields beside the `file` part.
+    Operation(
+        name="audio.synthesize",
+        method="POST",
+        path="/v1/audio/speech",
+        body_model=SpeechParams,
+        body_kind=BodyKind.BYTES,
+    ),
+    Operation(
+        name="audio.transcribe",
+        method="POST",
+        path="/v1/audio/transcriptions",
+        body_model=TranscriptionParams,
+        body_encoding=BodyEncoding.MULTIPART,
+        result_model=TranscriptionResponse,
+    ),
+    Operation(
+        name="audio.get_transcription",
+        method="GET",
+        path="/v1/audio/transcriptions/{transcription_id}",
+        body_kind=BodyKind.JSON_ANY,
+    ),
+    Operation(
+        name="audio.translate",
+        method="POST",
+        path="/v1/audio/transcriptions/translate",
+        body_model=TranscriptionTranslateParams,
+        body_encoding=BodyEncoding.MULTIPART,
+        result_model=TranscriptionResponse,
+    ),
+    Operation(
+        name="audio.audio_translate",
+        method="POST",
+        path="/v1/audio/translations",
+        body_model=AudioTranslationsParams,
+        body_encoding=BodyEncoding.MULTIPART,
+        result_model=TranscriptionResponse,
+    ),
+    Operation(
+        name="audio.list_voices",
+        method="GET",
+        path="/v1/audio/voices",
+        query_model=ListVoicesParams,
+        result_model=VoicesResponse,
+    ),
+    Operation(
+        name="audio.get_voice",
+        method="GET",
+        path="/v1/audio/voices/{voice_id}",
+        result_model=Voice,
+    ),
+    # Video generation (§7.1): submit, then poll the task; offset pagination.
+    Operation(
+        name="videos.generate",
+        method="POST",
+        path="/v1/video/generations",
+        body_model=VideoGenerationParams,
+        result_model=CreateVideoGenerationResponse,
+    ),
+    Operation(
+        name="videos.list",
+        method="GET",
+        path="/v1/video/generations",
+        query_model=ListVideoGenerationsParams,
+        result_model=VideoTaskListResponse,
+    ),
+    Operation(
+        name="videos.retrieve",
+        method="GET",
+        path="/v1/video/generations/{task_id}",
+        result_model=VideoTaskResponse,
+    ),
+    # Moderations, web search, router (§7.1).
+    Operation(
+        name="moderations.create",
+        method="POST",
+        path="/v1/moderations",
+        body_model=ModerationParams,
+        result_model=ModerationResponse,
+    ),
+    Operation(
+        name="web.search",
+        method="POST",
+        path="/v1/web/search",
+        body_model=WebSearchParams,
+        result_model=WebSearchResponse,
+    ),
+    Operation(
+        name="router.select",
+        method="POST",
+        path="/v1/router/select",
+        body_model=RouterSelectParams,
+        result_model=RouterSelectResponse,
     ),
 )
 

@@ -78,17 +78,24 @@ class TransportFailure:
         phase: Where it failed (§5.3 and style.md pitfall 8).
         timeout: True for a client-side timeout (§5.7). Timeouts are never retried.
         cause: The transport's own exception, chained onto the error for debugging.
+        total: For a timeout that fired because the call's `Timeout.total` ran out, that
+            total in seconds (see `Deadline.explain`): drivers cap every bound by what
+            is left of the deadline, so the phase's own bound is not what fired, and the
+            message must name the deadline instead.
     """
 
     phase: Phase
     timeout: bool
     cause: BaseException | None = None
+    total: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.phase, Phase):
             raise ValueError(f"phase must be a Phase, got {self.phase!r}")
         if not isinstance(self.timeout, bool):
             raise ValueError(f"timeout must be a bool, got {self.timeout!r}")
+        if self.total is not None and not self.timeout:
+            raise ValueError("total is set only on a timeout")
 
     def to_error(
         self, *, request_id: str | None = None, message: str | None = None
@@ -108,7 +115,10 @@ class TransportFailure:
         """
         if self.timeout:
             code = "timeout"
-            default = f"request timed out {_PHASE_WORDS[self.phase]}"
+            if self.total is not None:
+                default = f"request timed out: the total deadline of {self.total:g} s passed"
+            else:
+                default = f"request timed out {_PHASE_WORDS[self.phase]}"
         else:
             code = "connection_error"
             reason = f": {type(self.cause).__name__}" if self.cause is not None else ""

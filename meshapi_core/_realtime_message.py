@@ -105,7 +105,9 @@ def decode_text_message(
     kind = data.get("type")
     if kind == "error":
         return _error_event(data, scrub=scrub, request_id=request_id)
-    if kind in AUDIO_DELTA_EVENTS:
+    # isinstance first: a `type` that is a list or an object is unhashable, and the set
+    # lookup would raise TypeError out of the receive path (found by fuzzing).
+    if isinstance(kind, str) and kind in AUDIO_DELTA_EVENTS:
         delta = data.get("delta")
         try:
             if not isinstance(delta, str):

@@ -23,6 +23,8 @@ from ._config import (
     RequestOptions,
     Timeout,
 )
+from ._kinds import BodyEncoding
+from ._multipart import FileUpload, encode_multipart
 
 if TYPE_CHECKING:
     from ._operations import Operation
@@ -64,6 +66,19 @@ class Request:
     path: str = ""
     streaming: bool = False
     idempotent: bool = False
+
+    def __repr__(self) -> str:
+        # §1.2: the token never shows in a repr or str, and Authorization carries it.
+        fields = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "headers":
+                value = {
+                    name: "***" if name.lower() == "authorization" else text
+                    for name, text in value.items()
+                }
+            fields.append(f"{field.name}={value!r}")
+        return f"Request({', '.join(fields)})"
 
 
 def encode_path_id(value: str, *, name: str, keep_slash: bool = False) -> str:
@@ -146,6 +161,7 @@ def build_request(
     *,
     path_params: Mapping[str, str] | None = None,
     query: RequestModel | None = None,
+    upload: FileUpload | None = None,
 ) -> Request:
     """Build the request for one logical call of `operation`.
 
@@ -156,15 +172,20 @@ def build_request(
         options: the per-call options.
         path_params: the values of the `{name}` slots of the operation's path.
         query: the query model, for operations that take a query.
+        upload: the file part of a multipart operation (protocol.md §1.6).
 
     Returns:
         A Request; building it twice gives two Idempotency-Keys, so build it once per
         logical call and resend the same value on retries.
 
     Raises:
-        ValueError: an empty or missing path id, or a params object of the wrong type.
+        ValueError: an empty or missing path id, a params object of the wrong type, or
+            a multipart operation without its file.
     """
     options = options or NO_OPTIONS
+    multipart = operation.body_encoding is BodyEncoding.MULTIPART
+    if multipart and upload is None:
+        raise ValueError(f"{operation.name} uploads a file: pass its bytes")
     path = operation.render_path(path_params or {})
     body_model = operation.body_model
     if params is not None and body_model is not None and not isinstance(params, body_model):
@@ -188,6 +209,8 @@ def build_request(
         "Accept": operation.accept,
     }
     if has_body:
+        # A multipart Content-Type carries the boundary, known once the body is built
+        # below; the header keeps this position in the order.
         headers["Content-Type"] = "application/json"
     headers["X-MeshAPI-SDK"] = SDK_HEADER_VALUE
     if config.api_version:
@@ -196,17 +219,24 @@ def build_request(
         headers["X-Request-Id"] = options.request_id
     idempotency_key: str | None = None
     if operation.method == "POST":
+        # Every POST, multipart and raw-bytes ones included (§5.4).
         idempotency_key = options.idempotency_key or str(uuid.uuid4())
         headers["Idempotency-Key"] = idempotency_key
+
+    body: bytes | None = None
+    if multipart:
+        assert upload is not None
+        fields: dict[str, object] = params.to_body() if params is not None else {}
+        if options.extra_body:
+            fields.update(options.extra_body)
+        body, headers["Content-Type"] = encode_multipart(
+            fields, upload, seed=idempotency_key or ""
+        )
+    elif has_body:
+        body = _json_body(params, stream_flag=operation.stream_flag, extra_body=options.extra_body)
     for name, value in config.default_headers.items():
         _apply_extra_headers(headers, {name: value})
     _apply_extra_headers(headers, options.extra_headers)
-
-    body = (
-        _json_body(params, stream_flag=operation.stream_flag, extra_body=options.extra_body)
-        if has_body
-        else None
-    )
     return Request(
         method=operation.method,
         url=url,

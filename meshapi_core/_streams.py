@@ -18,14 +18,17 @@ the endpoint's model, applying §3.3 in order:
 
 Hot path. Parsing every payload twice (once with `json.loads` to look at `error` and
 `type`, once more to validate) would double the cost of the commonest case. Instead a
-payload is validated straight from its text with `model_validate_json` when a cheap,
-*sound* textual pre-check proves none of steps 1–4 can apply: the text is an object
-(starts with `{`), the event is not named `error`, the text holds no `"error"` (so no
-`error` key and no `type: "error"`), on chat no `"response.` (so no Responses frame), and
-no `\\u00XX` escape of an ASCII character (the only way JSON can spell those keys and
-values without the literal text). Anything else, and any payload the fast validation
-rejects, takes the slow path, which is the reference reading of §3.3: `json.loads`, the
-checks, then `model_validate`. So the fast path changes speed, never results.
+payload that starts with `{`, on an event not named `error`, is validated first, straight
+from its text, with the item model's lean validator (`types/_lean.py`: the same result
+as the model's own, or a refusal). The *validated* item then shows whether steps 2–4
+could have applied, with no text scanning and no way for JSON escapes to hide a key: a
+top-level `error` key (§3.5 a, c) and, on chat, a `type` key (step 4) are unknown to the
+item models, so they sit in the item's extra fields; a responses event shows its `type`
+(§3.5 d). An item that shows any of those, any payload the fast validation refuses, and
+anything else (not `{`, an `error` event) take the slow path, the reference reading of
+§3.3: `json.loads`, the checks, then `model_validate`. So the fast path changes speed,
+never results. It is only taken for item models that keep unknown fields (all of them:
+responses are lenient), since one that dropped them could hide an `error` key.
 
 Errors never lose items: a `feed` that completes items and then meets an error frame (or
 a validation failure, or malformed SSE) returns those items, and the next call raises.
@@ -36,15 +39,15 @@ from __future__ import annotations
 import enum
 import json
 import logging
-import re
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
 from ._errors import MeshAPIError, RemoteProtocolError, make_error
 from ._kinds import StreamKind
-from .sse import DEFAULT_MAX_EVENT_SIZE, DecoderStateError, SSEDecoder
-from .types._base import ResultModel
+from .sse import DEFAULT_MAX_EVENT_SIZE, DecoderStateError, RawEvent, SSEDecoder
+from .types._base import ResultModel, request_id_store
+from .types._lean import lean_validator
 
 __all__ = ["StreamDecoder"]
 
@@ -56,11 +59,6 @@ T = TypeVar("T", bound=ResultModel)
 # Unicode spaces such as U+00A0 and U+2028.
 _ASCII_WHITESPACE = "\t\n\x0c\r "
 
-# A JSON escape of an ASCII character (U+0000-U+007F). Without one, every key and every
-# ASCII string value appears literally in the text, which is what makes the substring
-# pre-checks sound.
-_ASCII_ESCAPE = re.compile(r"\\u00[0-7]")
-
 # §3.4: the events after which EOF is a clean end of a responses stream.
 _RESPONSES_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
 
@@ -69,6 +67,11 @@ class _State(enum.Enum):
     OPEN = "open"
     FAILED = "failed"  # an error is waiting to be raised by the next call
     CLOSED = "closed"  # ended, or the error was raised
+
+
+# Module constants: an enum member read through its class costs ~50 ns on Python 3.11.
+_OPEN = _State.OPEN
+_setattr = object.__setattr__
 
 
 class StreamDecoder(Generic[T]):
@@ -89,12 +92,19 @@ class StreamDecoder(Generic[T]):
     """
 
     __slots__ = (
+        "_chat",
         "_clean_at_eof",
-        "_done",
+        "_declared_error",
         "_error",
+        "_fast",
         "_has_event_field",
+        "_private",
+        "_responses",
         "_sse",
         "_state",
+        "_validate_json",
+        "done",
+        "error_pending",
         "item_model",
         "kind",
         "request_id",
@@ -113,25 +123,31 @@ class StreamDecoder(Generic[T]):
         self.request_id = request_id
         self._sse = SSEDecoder(max_event_size)
         self._has_event_field = "event" in item_model.model_fields
-        self._done = False
+        self._chat = kind is StreamKind.CHAT
+        self._responses = kind is StreamKind.RESPONSES
+        # Which validated items could still be error frames (module docstring): one with
+        # a declared `error` field shows it in its fields set, except on compare, where
+        # a string `error` is data (§3.8) and an object one fails validation.
+        self._declared_error = "error" in item_model.model_fields and kind is not (
+            StreamKind.COMPARE
+        )
+        self._fast = item_model.model_config.get("extra") == "allow"
+        # The fast path validates with the model's lean validator (types/_lean.py): what
+        # it accepts it reads exactly as the model does; what it refuses goes the slow way.
+        self._validate_json = lean_validator(item_model).validate_json
+        # The private store every item gets (see `_store`), made once per request id.
+        self._private: dict[str, Any] | None = None
+        # Plain attributes, not properties: a stream reads both after every read.
+        #: True once the stream ended cleanly (§3.4); later bytes are then ignored.
+        self.done = False
+        #: True when the last `feed` returned items and an error waits behind them. A
+        #: driver that sees it after handing those items over can call `end()` (or
+        #: `feed(b"")`) to raise the error at once, instead of waiting for more bytes.
+        self.error_pending = False
         # §3.4: responses and images may end cleanly at EOF after certain items.
         self._clean_at_eof = False
         self._state = _State.OPEN
         self._error: MeshAPIError | None = None
-
-    @property
-    def done(self) -> bool:
-        """True once the stream ended cleanly (§3.4); later bytes are then ignored."""
-        return self._done
-
-    @property
-    def error_pending(self) -> bool:
-        """True when the last `feed` returned items and an error waits behind them.
-
-        A driver that sees it after handing those items over can call `end()` (or
-        `feed(b"")`) to raise the error at once, instead of waiting for more bytes.
-        """
-        return self._state is _State.FAILED
 
     def feed(self, data: bytes) -> list[T]:
         """Decode the next piece of the body.
@@ -152,55 +168,92 @@ class StreamDecoder(Generic[T]):
         """
         if self.done:
             return []  # the driver drains the rest of the body; it means nothing now
-        if self._state is not _State.OPEN:
+        if self._state is not _OPEN:
             self._raise_unusable()
-        try:
-            events = self._sse._feed_raw(data)
-        except RemoteProtocolError as exc:
-            self._state = _State.CLOSED
-            exc.request_id = self.request_id or ""
-            raise
+        sse = self._sse
+        text = sse._feed_one(data)
+        if text is None:
+            try:
+                events = sse._feed_raw(data)
+            except RemoteProtocolError as exc:
+                self._state = _State.CLOSED
+                exc.request_id = self.request_id or ""
+                raise
+            if not events:
+                return []
+            return self._decode_events(events)
+        # The read was exactly one `data:` event (the commonest read by far): the fast
+        # path of `_decode_events` for it, without building the event tuple.
+        refused = False
+        if text[:1] == "{" and self._fast:
+            try:
+                item: T = self._validate_json(text)
+            except ValidationError:
+                # The lean validator refused it: the slow reading decides, below, outside
+                # this handler, so that its error does not carry this one as its context.
+                refused = True
+            else:
+                extra = item.__pydantic_extra__
+                if not (
+                    (extra and ("error" in extra or (self._chat and "type" in extra)))
+                    or (self._declared_error and "error" in item.__pydantic_fields_set__)
+                    or (self._responses and getattr(item, "type", None) == "error")
+                ):
+                    if self.request_id is not None:
+                        _setattr(item, "__pydantic_private__", self._store())
+                    if not self._chat:
+                        self._note_end(item)
+                    return [item]
+        return self._decode_events([("message", text, sse._last_id, sse._retry)], refused)
+
+    def _decode_events(self, events: list[RawEvent], slowly: bool = False) -> list[T]:
+        """§3.3 for each dispatched event, in order (see `feed` for the error rule).
+
+        `slowly` skips the fast path (for an event the lean validator already refused).
+        """
         items: list[T] = []
-        if not events:
-            return items
-        model = self.item_model
-        chat = self.kind is StreamKind.CHAT
-        request_id = self.request_id
+        validate = self._validate_json
+        chat = self._chat
+        private = None if self.request_id is None else self._store()
+        fast = self._fast and not slowly
+        declared_error = self._declared_error
+        responses = self._responses
+        has_event_field = self._has_event_field
+        append = items.append
         for name, text, _id, _retry in events:
             try:
                 item: T | None
-                if (
-                    text[:1] == "{"
-                    and name != "error"
-                    and '"error"' not in text
-                    and not (chat and '"response.' in text)
-                    and not ("\\u00" in text and _ASCII_ESCAPE.search(text))
-                ):
-                    # Fast path (module docstring): steps 1-4 cannot apply.
+                item = None
+                if text[:1] == "{" and name != "error" and fast:
+                    # Fast path (module docstring): validate, then look at the item.
                     try:
-                        item = model.model_validate_json(text)
+                        item = validate(text)
                     except ValidationError:
-                        item = self._decode_slowly(name, text)
+                        pass  # the slow path decides, outside this handler (no context)
                     else:
-                        if self._has_event_field and name != "message":
-                            item.event = name  # type: ignore[attr-defined]
-                else:
+                        extra = item.__pydantic_extra__
+                        if (
+                            (extra and ("error" in extra or (chat and "type" in extra)))
+                            or (declared_error and "error" in item.__pydantic_fields_set__)
+                            or (responses and getattr(item, "type", None) == "error")
+                        ):
+                            item = None
+                        elif has_event_field and name != "message":
+                            item.event = name  # type: ignore[union-attr]
+                if item is None:
                     item = self._decode_slowly(name, text)
             except MeshAPIError as exc:
                 self._fail(exc, items)
                 return items
             if item is not None:
-                if request_id is not None:
-                    # `item._request_id = ...` through BaseModel.__setattr__ costs more
-                    # than the SSE decoding of the event; the private dict is pydantic's
-                    # documented store of private attributes (ResultModel has one).
-                    private = item.__pydantic_private__
-                    if private is not None:
-                        private["_request_id"] = request_id
+                if private is not None:
+                    # The request id, the way set_fresh_request_id sets it, with a store
+                    # shared by the stream's items (types/_base.py: copy on write).
+                    _setattr(item, "__pydantic_private__", private)
                 if not chat:
                     self._note_end(item)  # chat ends only at [DONE]
-                items.append(item)
-            if self._done:
+                append(item)
+            if self.done:
                 break
         return items
 
@@ -217,7 +270,7 @@ class StreamDecoder(Generic[T]):
             MeshAPIError: An error found by the previous `feed` is still waiting.
             DecoderStateError: Called twice, or after the decoder raised.
         """
-        if self._done:
+        if self.done:
             return []
         if self._state is not _State.OPEN:
             self._raise_unusable()
@@ -228,15 +281,24 @@ class StreamDecoder(Generic[T]):
             exc.request_id = self.request_id or ""
             raise
         if self._clean_at_eof:
-            self._done = True
+            self.done = True
             return []
         raise MeshAPIError.stream_interrupted(None, request_id=self.request_id)
 
     # -- internals -----------------------------------------------------------------------
 
+    def _store(self) -> dict[str, Any]:
+        """The private store holding `request_id` (which the driver may set late)."""
+        private = self._private
+        if private is None or private["_request_id"] is not self.request_id:
+            assert self.request_id is not None
+            private = self._private = request_id_store(self.request_id)
+        return private
+
     def _raise_unusable(self) -> None:
         error, self._error = self._error, None
         self._state = _State.CLOSED
+        self.error_pending = False
         if error is not None:
             raise error
         raise DecoderStateError("the stream decoder was ended or has failed; make a new one")
@@ -245,6 +307,7 @@ class StreamDecoder(Generic[T]):
         """Raise now, or (when items came first) after the caller has received them."""
         if items:
             self._state = _State.FAILED
+            self.error_pending = True
             self._error = error
             return
         self._state = _State.CLOSED
@@ -259,7 +322,7 @@ class StreamDecoder(Generic[T]):
         elif kind is StreamKind.COMPARE:
             # §3.8: `done` is always last; it is the clean end, so stop reading there.
             if getattr(item, "event", None) == "done":
-                self._done = True
+                self.done = True
         elif kind is StreamKind.IMAGE and getattr(item, "data", None):
             self._clean_at_eof = True
 
@@ -269,7 +332,7 @@ class StreamDecoder(Generic[T]):
             # Step 1. On compare the `done` event is the end and a `[DONE]` is only
             # tolerated (§3.4): skip it and keep waiting for `done`.
             if self.kind is not StreamKind.COMPARE:
-                self._done = True
+                self.done = True
             return None
         # Step 2.
         try:

@@ -33,6 +33,7 @@ decoder refuses further use with `DecoderStateError`.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -88,6 +89,11 @@ class _State(enum.Enum):
     OPEN = "open"  # accepting bytes
     FAILED = "failed"  # a protocol error is waiting to be raised by the next call
     CLOSED = "closed"  # end() was called, or the error was raised: refuse further use
+
+
+# Module constants: an enum member read through its class costs ~50 ns on Python 3.11,
+# which on the hot path is more than some whole checks.
+_OPEN = _State.OPEN
 
 
 class SSEDecoder:
@@ -190,7 +196,10 @@ class SSEDecoder:
         Building a frozen dataclass costs more than decoding the event's lines, and
         the typed stream decoders only need the type and data.
         """
-        if self._state is not _State.OPEN:
+        text = self._feed_one(data)
+        if text is not None:
+            return [("message", text, self._last_id, self._retry)]
+        if self._state is not _OPEN:
             self._raise_unusable()
         if type(data) is not bytes:
             data = bytes(data)  # bytearray / memoryview from a driver
@@ -205,6 +214,34 @@ class SSEDecoder:
         if data:
             self._decode(data, events)
         return events
+
+    def _feed_one(self, data: bytes) -> str | None:
+        """The data of the one event `data` completes, for the commonest read of all.
+
+        A gateway flushes one event per write, so most reads are exactly one
+        `data: ...` line and its blank line. When such a read finds nothing pending (no
+        partial line, no data lines, no event type, no BOM or half CRLF still to look
+        for), its event is `("message", <the line's value>)` and the decoder's state is
+        unchanged but for `_scanned`; that is decided here without the general machinery.
+        Any other read returns None and changes nothing: `_feed_raw` takes it.
+        """
+        if (
+            type(data) is bytes
+            and data[-2:] == b"\n\n"
+            and data.count(b"\n") == 2
+            and data.startswith(b"data: ")
+            and b"\r" not in data
+            and self._state is _OPEN
+            and not self._tail
+            and not self._data
+            and not self._event
+            and not self._expect_bom
+            and not self._skip_lf
+            and len(data) - 2 <= self._max_event_size
+        ):
+            self._scanned += len(data)
+            return data[6:-2].decode("utf-8", "replace")
+        return None
 
     def _raise_unusable(self) -> None:
         error, self._error = self._error, None
@@ -276,11 +313,13 @@ class SSEDecoder:
         event = self._event
         limit = self._max_event_size
         append = events.append
+        last_id = self._last_id  # written back at once wherever an `id` or `retry`
+        retry = self._retry  # line changes them, so `_fail` never sees them stale
         for line in lines:
             if not line:
                 # Blank line: dispatch, unless the data buffer is empty (§3.2 Dispatch).
                 if data:
-                    append((event or "message", "\n".join(data), self._last_id, self._retry))
+                    append((event or "message", "\n".join(data), last_id, retry))
                     data = []
                 event = ""
                 size = 0
@@ -302,9 +341,13 @@ class SSEDecoder:
             elif name == b"event":
                 event = value.decode("utf-8", "replace")  # the last one wins
             elif name == b"id" and b"\0" not in value:  # WHATWG: an id with NUL is ignored
-                self._last_id = value.decode("utf-8", "replace")
+                last_id = self._last_id = value.decode("utf-8", "replace")
             elif name == b"retry" and value.isdigit():  # ASCII digits only, and non-empty
-                self._retry = int(value)
+                # More digits than sys.get_int_max_str_digits() (4300 by default) is a
+                # ValueError: no reconnection time is that long and the SDK never
+                # reconnects, so such a field is ignored rather than let it escape.
+                with contextlib.suppress(ValueError):
+                    retry = self._retry = int(value)
             # Any other field name is ignored (§3.2 "Other fields").
         self._data = data
         self._data_size = size

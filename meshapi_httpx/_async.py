@@ -31,9 +31,11 @@ from meshapi_core._outcomes import Phase, TransportFailure
 from meshapi_core._request import Request
 from meshapi_core._streams import StreamDecoder
 
+from ._cookies import keep_no_cookies
 from ._failures import TRANSPORT_ERRORS, failure_from
 from ._net_async import AsyncTcpStream, open_tcp_stream
 from ._timeouts import Deadline, httpx_timeout
+from ._urls import parsed_url
 
 __all__ = ["AsyncHttpxBody", "AsyncHttpxTransport", "default_async_client"]
 
@@ -42,12 +44,14 @@ DRAIN_ERRORS: tuple[type[BaseException], ...] = (*TRANSPORT_ERRORS, httpx.Stream
 
 
 def default_async_client() -> httpx.AsyncClient:
-    """The client we create when the caller brings none: no redirects (§1.1)."""
-    return httpx.AsyncClient(
+    """The client we create when the caller brings none: no redirects (§1.1), no cookies."""
+    client = httpx.AsyncClient(
         follow_redirects=False,
         timeout=None,
         limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
     )
+    keep_no_cookies(client)
+    return client
 
 
 async def _close_shielded(response: httpx.Response) -> None:
@@ -55,23 +59,45 @@ async def _close_shielded(response: httpx.Response) -> None:
         await response.aclose()
 
 
+def _body_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's bytes as they arrive (see the sync driver's `_body_bytes`)."""
+    stream = response.stream
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if (
+        encoding in ("", "identity")
+        and isinstance(stream, httpx.AsyncByteStream)
+        and not response.is_stream_consumed  # an event hook may have read it already
+    ):
+        return stream.__aiter__()
+    return response.aiter_bytes()
+
+
 class AsyncHttpxBody:
     """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
 
-    __slots__ = ("_bytes", "_closed", "_response")
+    __slots__ = ("_bytes", "_closed", "_deadline", "_response")
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, deadline: Deadline | None = None) -> None:
         self._response = response
         self._closed = False
+        # The call's Timeout.total, if it has one. httpcore reads a stream's read timeout
+        # once, when the body starts, so the deadline is also checked per chunk: a
+        # stream that keeps talking past it must still end (§5.7).
+        self._deadline = deadline
         # One byte iterator for `chunks` and `drain` (see SyncHttpxBody).
-        self._bytes = response.aiter_bytes()
+        self._bytes = _body_bytes(response)
 
     async def chunks(self) -> AsyncIterator[bytes | TransportFailure]:
+        deadline = self._deadline
         try:
             async for chunk in self._bytes:
+                if deadline is not None and deadline.passed():
+                    yield TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
+                    return
                 yield chunk
         except TRANSPORT_ERRORS as exc:
-            yield failure_from(exc, phase=Phase.READ)
+            failure = failure_from(exc, phase=Phase.READ)
+            yield failure if deadline is None else deadline.explain(failure)
 
     async def drain(self, limit: int) -> bool:
         seen = 0
@@ -121,7 +147,8 @@ class AsyncHttpxTransport:
             await runner.release()
             raise
         extension["read"] = runner.deadline.cap(timeout.stream_idle)
-        return decoder, AsyncHttpxBody(response)
+        deadline = runner.deadline if timeout.total is not None else None
+        return decoder, AsyncHttpxBody(response, deadline)
 
     async def connect_tcp(
         self, host: str, port: int, *, tls: bool, timeout: float | None
@@ -155,6 +182,9 @@ class _Runner:
                 result: T = stop.value
                 return result
             reply = await self._perform(effect)
+            if type(reply) is TransportFailure and reply.timeout:
+                # A bound capped by Timeout.total that fired is the deadline (§5.7).
+                reply = self.deadline.explain(reply)
 
     def take_open(self) -> tuple[httpx.Response, dict[str, float | None]]:
         response = self._open
@@ -187,13 +217,14 @@ class _Runner:
         self._extension = httpx_timeout(request.timeout, self.deadline)
         http_request = self._client.build_request(
             request.method,
-            request.url,
+            parsed_url(request.url),
             headers=request.headers,
             content=request.body,
             extensions={"timeout": self._extension},
         )
         try:
-            return await self._client.send(http_request, stream=True)
+            # §1.1: redirects are never followed, even by a caller's client that would.
+            return await self._client.send(http_request, stream=True, follow_redirects=False)
         except TRANSPORT_ERRORS as exc:
             return failure_from(exc, phase=Phase.SEND)
 

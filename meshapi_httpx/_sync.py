@@ -28,9 +28,11 @@ from meshapi_core._outcomes import Phase, TransportFailure
 from meshapi_core._request import Request
 from meshapi_core._streams import StreamDecoder
 
+from ._cookies import keep_no_cookies
 from ._failures import TRANSPORT_ERRORS, failure_from
 from ._net_sync import SyncTcpStream, open_tcp_stream
 from ._timeouts import Deadline, httpx_timeout
+from ._urls import parsed_url
 
 __all__ = ["SyncHttpxBody", "SyncHttpxTransport", "default_sync_client"]
 
@@ -40,32 +42,68 @@ DRAIN_ERRORS: tuple[type[BaseException], ...] = (*TRANSPORT_ERRORS, httpx.Stream
 
 
 def default_sync_client() -> httpx.Client:
-    """The client we create when the caller brings none: no redirects (§1.1)."""
-    return httpx.Client(
+    """The client we create when the caller brings none: no redirects (§1.1), no cookies."""
+    client = httpx.Client(
         follow_redirects=False,
         timeout=None,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
+    keep_no_cookies(client)
+    return client
+
+
+def _body_bytes(response: httpx.Response) -> Iterator[bytes]:
+    """The body's bytes as they arrive.
+
+    An identity-encoded body (the gateway's event streams are) is read straight from
+    the transport's byte stream, the stream `iter_raw()` itself reads: its two generator
+    layers (byte accounting, re-chunking, the identity decoder) cost a visible part of
+    the time per event of a stream. httpx errors are the same either way (the transport
+    stream maps httpcore's), and the response is closed by `close()` as before. A
+    compressed body goes through `iter_bytes()`, which decodes it.
+    """
+    stream = response.stream
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if (
+        encoding in ("", "identity")
+        and isinstance(stream, httpx.SyncByteStream)
+        and not response.is_stream_consumed  # an event hook may have read it already
+    ):
+        return iter(stream)
+    return response.iter_bytes()
 
 
 class SyncHttpxBody:
     """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
 
-    __slots__ = ("_bytes", "_closed", "_response")
+    __slots__ = ("_bytes", "_closed", "_deadline", "_response")
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, deadline: Deadline | None = None) -> None:
         self._response = response
         self._closed = False
+        # The call's Timeout.total, if it has one. httpcore reads a stream's read timeout
+        # once, when the body starts, so the deadline is also checked per chunk: a
+        # stream that keeps talking past it must still end (§5.7).
+        self._deadline = deadline
         # One byte iterator for `chunks` and `drain`: httpx refuses a second
         # `iter_bytes()` on a response (StreamConsumed), so draining must go on with
         # the iterator the stream was read from.
-        self._bytes = response.iter_bytes()
+        self._bytes = _body_bytes(response)
 
     def chunks(self) -> Iterator[bytes | TransportFailure]:
+        deadline = self._deadline
         try:
-            yield from self._bytes
+            if deadline is None:
+                yield from self._bytes
+                return
+            for chunk in self._bytes:
+                if deadline.passed():
+                    yield TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
+                    return
+                yield chunk
         except TRANSPORT_ERRORS as exc:
-            yield failure_from(exc, phase=Phase.READ)
+            failure = failure_from(exc, phase=Phase.READ)
+            yield failure if deadline is None else deadline.explain(failure)
 
     def drain(self, limit: int) -> bool:
         # After [DONE] only the chunked terminator should follow; reading it lets the
@@ -118,7 +156,8 @@ class SyncHttpxTransport:
             raise
         # From here on the read timeout bounds the gap between body reads (§5.7).
         extension["read"] = runner.deadline.cap(timeout.stream_idle)
-        return decoder, SyncHttpxBody(response)
+        deadline = runner.deadline if timeout.total is not None else None
+        return decoder, SyncHttpxBody(response, deadline)
 
     def connect_tcp(
         self, host: str, port: int, *, tls: bool, timeout: float | None
@@ -152,6 +191,9 @@ class _Runner:
                 result: T = stop.value
                 return result
             reply = self._perform(effect)
+            if type(reply) is TransportFailure and reply.timeout:
+                # A bound capped by Timeout.total that fired is the deadline (§5.7).
+                reply = self.deadline.explain(reply)
 
     def take_open(self) -> tuple[httpx.Response, dict[str, float | None]]:
         response = self._open
@@ -184,13 +226,14 @@ class _Runner:
         self._extension = httpx_timeout(request.timeout, self.deadline)
         http_request = self._client.build_request(
             request.method,
-            request.url,
+            parsed_url(request.url),
             headers=request.headers,
             content=request.body,
             extensions={"timeout": self._extension},
         )
         try:
-            return self._client.send(http_request, stream=True)
+            # §1.1: redirects are never followed, even by a caller's client that would.
+            return self._client.send(http_request, stream=True, follow_redirects=False)
         except TRANSPORT_ERRORS as exc:
             return failure_from(exc, phase=Phase.SEND)
 

@@ -32,6 +32,13 @@ from ._resources import (
     AsyncResponsesResource,
     AsyncTemplatesResource,
 )
+from ._resources_p import (
+    AsyncAudioResource,
+    AsyncModerationsResource,
+    AsyncRouterResource,
+    AsyncVideosResource,
+    AsyncWebResource,
+)
 
 __all__ = ["AsyncMeshAPI"]
 
@@ -100,6 +107,12 @@ class AsyncMeshAPI:
         self.templates = AsyncTemplatesResource(self)
         self.rag = AsyncRagResource(self)
         self.realtime = AsyncRealtimeResource(self)
+        # Tier P (protocol.md §7.1, §8.1).
+        self.audio = AsyncAudioResource(self)
+        self.videos = AsyncVideosResource(self)
+        self.moderations = AsyncModerationsResource(self)
+        self.web = AsyncWebResource(self)
+        self.router = AsyncRouterResource(self)
 
     @property
     def config(self) -> MeshAPIConfig:

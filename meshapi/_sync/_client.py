@@ -33,6 +33,13 @@ from ._resources import (
     ResponsesResource,
     TemplatesResource,
 )
+from ._resources_p import (
+    AudioResource,
+    ModerationsResource,
+    RouterResource,
+    VideosResource,
+    WebResource,
+)
 
 __all__ = ["MeshAPI"]
 
@@ -101,6 +108,12 @@ class MeshAPI:
         self.templates = TemplatesResource(self)
         self.rag = RagResource(self)
         self.realtime = RealtimeResource(self)
+        # Tier P (protocol.md §7.1, §8.1).
+        self.audio = AudioResource(self)
+        self.videos = VideosResource(self)
+        self.moderations = ModerationsResource(self)
+        self.web = WebResource(self)
+        self.router = RouterResource(self)
 
     @property
     def config(self) -> MeshAPIConfig:

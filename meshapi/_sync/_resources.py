@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Self
 
@@ -24,9 +24,11 @@ from meshapi_core._flows import (
     open_stream_flow,
     unary_flow,
 )
+from meshapi_core._multipart import FileUpload
 from meshapi_core._operations import Operation, operation
 from meshapi_core._queries import CursorPageQuery, EmptyBody, OffsetPageQuery
 from meshapi_core._request import build_request, build_upload_request
+from meshapi_core._structured import parse_flow, structured_format, validate_parse_retries
 from meshapi_core.types import (
     BatchListResponse,
     BatchObject,
@@ -40,14 +42,18 @@ from meshapi_core.types import (
     CreateTemplateParams,
     EmbeddingsParams,
     EmbeddingsResponse,
+    ImageEditParams,
     ImageGenerationParams,
     ImageGenerationResponse,
     InitUploadRequest,
     InitUploadResponse,
     ListModelsParams,
     ModelInfo,
+    ModelSearchParams,
+    ModelsPage,
     RagFileListResponse,
     RagFileStatus,
+    ResponsesListResponse,
     ResponsesParams,
     ResponsesResponse,
     SearchRequest,
@@ -85,6 +91,7 @@ __all__ = [
 ]
 
 S = TypeVar("S", bound=Stream[Any])
+T = TypeVar("T")
 TERMINAL_BATCH_STATUSES = frozenset({"completed", "failed", "cancelled", "expired"})
 
 
@@ -115,13 +122,14 @@ class APIResource:
         *,
         path_params: Mapping[str, str] | None = None,
         query: RequestModel | None = None,
+        upload: FileUpload | None = None,
     ) -> Any:
         op = operation(name)
         if op.reject_stream_true and getattr(params, "stream", None) is True:
             raise ValueError(f"{name}() does not stream; use the stream() method instead")
         state = self._client._state
         request = build_request(
-            state.config, op, params, options, path_params=path_params, query=query
+            state.config, op, params, options, path_params=path_params, query=query, upload=upload
         )
         flow = unary_flow(
             request, self._decoder(op), policy=state.policy, rng=state.rng, emit=state.emit
@@ -232,6 +240,101 @@ class ChatCompletionsResource(APIResource):
         )
         return self._stream(ChatCompletionStream, "chat.completions.stream", chat, options)
 
+    @overload
+    def parse(
+        self,
+        params: ChatCompletionParams | Mapping[str, Any],
+        /,
+        response_format: type[T],
+        *,
+        max_retries: int = 0,
+        timeout: Timeout | float | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> T: ...
+
+    @overload
+    def parse(
+        self,
+        params: ChatCompletionParams | Mapping[str, Any],
+        /,
+        response_format: Mapping[str, Any],
+        *,
+        max_retries: int = 0,
+        timeout: Timeout | float | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any: ...
+
+    def parse(
+        self,
+        params: ChatCompletionParams | Mapping[str, Any],
+        /,
+        response_format: type[T] | Mapping[str, Any],
+        *,
+        max_retries: int = 0,
+        timeout: Timeout | float | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """A chat completion whose reply is parsed into `response_format` (protocol.md §7.1).
+
+        `response_format` is a pydantic model class (the schema is named after it), a
+        TypedDict or a dataclass, or a JSON-schema dict: a full `{"type": "json_schema",
+        ...}` wrapper is sent as it is, a bare schema is named `"response"`. Returns the
+        model instance / validated object, or plain JSON for a dict.
+
+        `max_retries` here counts *repair* attempts (not transport retries, which follow
+        the client's policy): with `max_retries > 0` a reply that is not JSON, or JSON of
+        the wrong shape, is sent back with a correction turn (each retry is billed),
+        under the idempotency key `<key>:parse-<n>`. The fallback chain never applies.
+
+        Raises:
+            StructuredOutputError: the reply could not be parsed (`structured_output_parse_
+                error`, status 0, the cause chained). The message says "likely does not
+                support structured outputs" for prose, "did not match the requested
+                schema" for JSON of the wrong shape, and "no text content" for an empty
+                reply (a refusal or a tool call), which is never retried.
+            ValueError: a bad `max_retries` (before any call).
+            TypeError: a `response_format` of no supported kind (before any call).
+        """
+        retries = validate_parse_retries(max_retries)
+        fmt = structured_format(response_format)
+        chat = params_from(ChatCompletionParams, params, {})
+        options = options_from(
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+        )
+        state = self._client._state
+        flow = parse_flow(
+            state.config,
+            operation("chat.completions.parse"),
+            chat,
+            options,
+            fmt,
+            max_retries=retries,
+            policy=state.policy,
+            rng=state.rng,
+            emit=state.emit,
+        )
+        parsed = self._client._transport.run(flow, options.timeout or state.config.timeout)
+        if self._raw:
+            return RawResponse(parsed.response.status, parsed.response.headers, parsed.value)
+        return parsed.value
+
 
 class ChatResource:
     """`client.chat`: holds `completions`."""
@@ -296,6 +399,51 @@ class ResponsesResource(APIResource):
             idempotency_key=idempotency_key,
         )
         return self._stream(ResponsesStream, "responses.stream", body, options)
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+    ) -> ResponsesListResponse:
+        """One page of stored (background) responses, newest first (protocol.md §7.1).
+
+        Cursor pagination: pass the page's `last_id` as `after` while `has_more`.
+        """
+        query = CursorPageQuery(after=after, limit=limit)
+        options = options_from(
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            request_id=request_id,
+        )
+        return self._call("responses.list", None, options, query=query)  # type: ignore[no-any-return]
+
+    def get(
+        self,
+        response_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        request_id: str | None = None,
+    ) -> ResponsesResponse:
+        """One stored response by id (a `background=True` create); unknown ids are 404."""
+        options = options_from(
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            request_id=request_id,
+        )
+        return self._call(  # type: ignore[no-any-return]
+            "responses.get", None, options, path_params={"response_id": response_id}
+        )
 
 
 class EmbeddingsResource(APIResource):
@@ -385,6 +533,37 @@ class ImagesResource(APIResource):
             idempotency_key=idempotency_key,
         )
         return self._stream(ImageStream, "images.stream", body, options)
+
+    def edit(
+        self,
+        params: ImageEditParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> ImageGenerationResponse:
+        """Edit an image: edit, inpaint, outpaint, mix, reframe, upscale or remove_background.
+
+        POST /v1/images/edits (protocol.md §7.1). The image is inline (a data URL, bare
+        base64 or an `ImageRef`); a remote http(s) URL is refused with a 400.
+        """
+        body = params_from(ImageEditParams, params, fields)
+        options = options_from(
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            request_id=request_id,
+            idempotency_key=idempotency_key,
+        )
+        return self._call("images.edit", body, options)  # type: ignore[no-any-return]
 
 
 class CompareResource(APIResource):
@@ -655,6 +834,56 @@ class ModelsResource(APIResource):
             request_id=request_id,
         )
         return self._call("models.paid", None, options)  # type: ignore[no-any-return]
+
+    def search(
+        self,
+        params: ModelSearchParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        extra_query: Mapping[str, object] | None = None,
+        request_id: str | None = None,
+        **fields: Any,
+    ) -> ModelsPage:
+        """Search the catalogue: filters, sort, offset pagination and a brand facet (§7.1).
+
+        Takes a `ModelSearchParams` or its fields as keywords
+        (`search(q="gpt", brand=["openai"], limit=10)`).
+        """
+        query = params_from(ModelSearchParams, params, fields)
+        options = options_from(
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            request_id=request_id,
+        )
+        return self._call("models.search", None, options, query=query)  # type: ignore[no-any-return]
+
+    def get(
+        self,
+        model_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str | None] | None = None,
+        request_id: str | None = None,
+    ) -> ModelInfo:
+        """One model by id; the id's `/` stays in the path (`/v1/models/openai/gpt-4o`).
+
+        An unknown id is a `NotFoundError` (the gateway's `{"detail": "Model not found"}`).
+        """
+        options = options_from(
+            timeout=timeout,
+            max_retries=max_retries,
+            extra_headers=extra_headers,
+            request_id=request_id,
+        )
+        return self._call(  # type: ignore[no-any-return]
+            "models.get", None, options, path_params={"model_id": model_id}
+        )
 
 
 class TemplatesResource(APIResource):

@@ -6,8 +6,10 @@
         gw.add_fault(Fail(503, retry_after=1), path="/v1/chat/completions", times=2)
         ...  # point any client at gw.url with gw.token
 
-It implements the tier-S surface of the gateway protocol (chat, responses, embeddings,
-images, compare, batches, models, templates, RAG, realtime) with a deterministic responder,
+It implements the gateway protocol, tier S (chat, responses, embeddings, images, compare,
+batches, models, templates, RAG, realtime) and tier P (audio, video tasks, moderations, web
+search, the router, image edits, model search, stored responses, structured outputs; see
+each route's module for its deterministic rules), with a deterministic responder,
 serialises through the SDK's own types, records every request, counts idempotent
 executions and TCP connections, and runs on a clock tests can advance. Needs the
 `testing` extra (aiohttp). `python -m meshapi.testing --port 8000` serves it for humans.

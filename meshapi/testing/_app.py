@@ -21,6 +21,15 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ._audio import (
+    audio_translations,
+    create_speech,
+    create_transcription,
+    get_transcription,
+    get_voice,
+    list_voices,
+    translate_transcription,
+)
 from ._batches import cancel_batch, create_batch, get_batch, list_batches
 from ._chat import chat_completions
 from ._compare import compare
@@ -42,15 +51,19 @@ from ._faults import (
 )
 from ._idempotency import fingerprint
 from ._ids import new_request_id, valid_request_id
+from ._image_edits import edit_image
 from ._images import generate_images
 from ._json import dumps
-from ._models import free_models, get_model, list_models, paid_models
+from ._models import free_models, get_model, list_models, paid_models, search_models
+from ._moderations import create_moderation
 from ._rag import embed_files, get_file, init_upload, list_files, search_files, upload_content
 from ._realtime import realtime
 from ._recording import RecordedRequest
 from ._responses import create_response
+from ._router import router_select
 from ._shaping import BodyWriter, ConnectionDropped, Shaping, reset_connection
 from ._state import GatewayState
+from ._stored_responses import get_response, list_responses
 from ._templates import (
     create_template,
     delete_template,
@@ -58,6 +71,8 @@ from ._templates import (
     list_templates,
     update_template,
 )
+from ._video import create_video, get_video, list_videos, video_file
+from ._web import web_search
 
 __all__ = ["STATE_KEY", "build_app"]
 
@@ -350,8 +365,11 @@ def build_app(state: GatewayState) -> web.Application:
         ("POST", "/v1/chat/completions", bind(chat_completions)),
         ("POST", "/v1/chat/compare", bind(compare)),
         ("POST", "/v1/responses", bind(create_response)),
+        ("GET", "/v1/responses", bind(list_responses)),
+        ("GET", "/v1/responses/{response_id}", bind(get_response)),
         ("POST", "/v1/embeddings", bind(create_embeddings)),
         ("POST", "/v1/images/generations", bind(generate_images)),
+        ("POST", "/v1/images/edits", bind(edit_image)),
         ("POST", "/v1/batches", bind(create_batch)),
         ("GET", "/v1/batches", bind(list_batches)),
         ("GET", "/v1/batches/{batch_id}", bind(get_batch)),
@@ -359,6 +377,8 @@ def build_app(state: GatewayState) -> web.Application:
         ("GET", "/v1/models", bind(list_models)),
         ("GET", "/v1/models/free", bind(free_models)),
         ("GET", "/v1/models/paid", bind(paid_models)),
+        # Before the catch-all get-by-path route, which would take "search" as an id.
+        ("GET", "/v1/models/search", bind(search_models)),
         ("GET", "/v1/models/{model_id:.+}", bind(get_model)),
         ("POST", "/v1/templates", bind(create_template)),
         ("GET", "/v1/templates", bind(list_templates)),
@@ -376,6 +396,25 @@ def build_app(state: GatewayState) -> web.Application:
             bind(upload_content, auth=False, versioned=False, idempotent=False),
         ),
         ("GET", "/v1/realtime", bind(realtime, auth=False, versioned=False, idempotent=False)),
+        # Tier P (protocol.md §7.1).
+        ("POST", "/v1/audio/speech", bind(create_speech)),
+        ("POST", "/v1/audio/transcriptions", bind(create_transcription)),
+        ("POST", "/v1/audio/transcriptions/translate", bind(translate_transcription)),
+        ("GET", "/v1/audio/transcriptions/{transcription_id}", bind(get_transcription)),
+        ("POST", "/v1/audio/translations", bind(audio_translations)),
+        ("GET", "/v1/audio/voices", bind(list_voices)),
+        ("GET", "/v1/audio/voices/{voice_id}", bind(get_voice)),
+        ("POST", "/v1/video/generations", bind(create_video)),
+        ("GET", "/v1/video/generations", bind(list_videos)),
+        ("GET", "/v1/video/generations/{task_id}", bind(get_video)),
+        (
+            "GET",
+            "/_storage/videos/{task_id}.mp4",
+            bind(video_file, auth=False, versioned=False, idempotent=False),
+        ),
+        ("POST", "/v1/moderations", bind(create_moderation)),
+        ("POST", "/v1/web/search", bind(web_search)),
+        ("POST", "/v1/router/select", bind(router_select)),
     ]
     for method, path, route in routes:
         add(method, path, route)

@@ -22,6 +22,16 @@ DEFAULT_REALTIME_MODEL = "openai/gpt-realtime-mini"
 DEFAULT_JUDGE_MODEL = "openai/gpt-4o-mini"
 
 _MILLION = Decimal(1_000_000)
+IMAGE_OPERATIONS = (
+    "edit",
+    "inpaint",
+    "outpaint",
+    "mix",
+    "reframe",
+    "upscale",
+    "remove_background",
+    "reference",
+)
 
 
 def format_usd(value: Decimal) -> str:
@@ -54,6 +64,9 @@ class ModelRow:
     supports_batching: bool = True
     image_output_usd_per_image: str | None = None
     discount_pct: str = "0"
+    # The images.edit operations an image model supports (§7.1), and whether it takes
+    # reference images; each becomes a `supports_image_<operation>` flag.
+    image_operations: tuple[str, ...] = ()
     # Emulator-only: not sent.
     embedding_dimensions: int = 0
     responses_streaming: bool = True
@@ -142,6 +155,9 @@ class ModelRow:
             "supports_video_generation": self.model_type == "video",
             "pricing": self.pricing(),
         }
+        if self.model_type == "image":
+            for operation in IMAGE_OPERATIONS:
+                info[f"supports_image_{operation}"] = operation in self.image_operations
         info.update(self.extra)
         return info
 
@@ -156,6 +172,8 @@ def _chat(
     vision: bool = True,
     thinking: bool = False,
     responses_streaming: bool = True,
+    structured: bool = True,
+    discount: str = "0",
 ) -> ModelRow:
     return ModelRow(
         id=model_id,
@@ -165,7 +183,8 @@ def _chat(
         context_length=context,
         input_modalities=("text", "image") if vision else ("text",),
         supports_tools=True,
-        supports_structured_output=True,
+        supports_structured_output=structured,
+        discount_pct=discount,
         supports_thinking=thinking,
         responses_streaming=responses_streaming,
     )
@@ -189,7 +208,7 @@ _ROWS: tuple[ModelRow, ...] = (
     _chat("google/gemini-2.5-pro", "Gemini 2.5 Pro", "1.25", "10.00", context=1_048_576),
     _chat("google/gemini-2.0-flash", "Gemini 2.0 Flash", "0.10", "0.40", context=1_048_576),
     _chat("mistral/mistral-large", "Mistral Large", "2.00", "6.00", vision=False),
-    _chat("deepseek/deepseek-chat", "DeepSeek V3", "0.27", "1.10", vision=False),
+    _chat("deepseek/deepseek-chat", "DeepSeek V3", "0.27", "1.10", vision=False, discount="50"),
     # Responses streaming is "not implemented" for this one, to exercise the 501 path.
     _chat(
         "deepseek/deepseek-r1",
@@ -202,6 +221,15 @@ _ROWS: tuple[ModelRow, ...] = (
     ),
     _chat("x-ai/grok-4", "Grok 4", "3.00", "15.00", context=256_000),
     _chat("meta-llama/llama-3.3-70b-instruct", "Llama 3.3 70B", "0.12", "0.30", vision=False),
+    # No structured outputs: a `response_format` json_schema gets a prose reply (§7.1).
+    _chat(
+        "meta-llama/llama-3.1-8b-instruct",
+        "Llama 3.1 8B",
+        "0.02",
+        "0.05",
+        vision=False,
+        structured=False,
+    ),
     # Free chat models (ids with `:`).
     _chat("meta-llama/llama-3.3-70b-instruct:free", "Llama 3.3 70B (free)", "0", "0", vision=False),
     _chat("deepseek/deepseek-r1:free", "DeepSeek R1 (free)", "0", "0", vision=False),
@@ -260,6 +288,7 @@ _ROWS: tuple[ModelRow, ...] = (
         output_modalities=("image",),
         image_output_usd_per_image="0.042",
         supports_responses_api=False,
+        image_operations=("edit", "inpaint", "mix", "reference"),
     ),
     ModelRow(
         id="google/gemini-2.5-flash-image",
@@ -272,6 +301,7 @@ _ROWS: tuple[ModelRow, ...] = (
         output_modalities=("image", "text"),
         image_output_usd_per_image="0.039",
         supports_responses_api=False,
+        image_operations=("edit", "mix", "reference"),
     ),
     ModelRow(
         id="black-forest-labs/flux-1.1-pro",
@@ -284,6 +314,14 @@ _ROWS: tuple[ModelRow, ...] = (
         output_modalities=("image",),
         image_output_usd_per_image="0.04",
         supports_responses_api=False,
+        image_operations=(
+            "edit",
+            "inpaint",
+            "outpaint",
+            "reframe",
+            "upscale",
+            "remove_background",
+        ),
     ),
     # Audio.
     ModelRow(
@@ -305,6 +343,17 @@ _ROWS: tuple[ModelRow, ...] = (
         output_price="12.00",
         context_length=None,
         output_modalities=("audio",),
+        supports_responses_api=False,
+    ),
+    ModelRow(
+        id="sarvam/saaras:v3",
+        name="Saaras v3",
+        model_type="audio",
+        input_price="0.0001",
+        output_price="0",
+        pricing_unit="per_second",
+        context_length=None,
+        input_modalities=("audio",),
         supports_responses_api=False,
     ),
     ModelRow(

@@ -79,6 +79,7 @@ class ChatJob:
     tool_choice: Any = None
     resolved_server_side: bool = False
     fallbacks: tuple[str, ...] = ()
+    response_format: Mapping[str, Any] | None = None
 
 
 def resolve_model(
@@ -166,9 +167,45 @@ def validate_messages(messages: Any, *, allow_empty: bool) -> list[Detail]:
     return problems
 
 
+def validate_response_format(value: Any) -> list[Detail]:
+    """The gateway's checks of `response_format` (§7.1): a known type, and a json_schema
+    wrapper with a `name` and a `schema` object."""
+    if not isinstance(value, Mapping):
+        return []
+    kind = value.get("type")
+    if kind not in ("text", "json_object", "json_schema"):
+        return [
+            detail(
+                "literal_error",
+                ["response_format", "type"],
+                "Input should be 'text', 'json_object' or 'json_schema'",
+            )
+        ]
+    if kind != "json_schema":
+        return []
+    wrapper = value.get("json_schema")
+    if not isinstance(wrapper, Mapping):
+        return [detail("missing", ["response_format", "json_schema"], "Field required")]
+    problems: list[Detail] = []
+    if not isinstance(wrapper.get("name"), str) or not wrapper["name"]:
+        problems.append(
+            detail("missing", ["response_format", "json_schema", "name"], "Field required")
+        )
+    if "schema" in wrapper and not isinstance(wrapper["schema"], Mapping):
+        problems.append(
+            detail(
+                "dict_type",
+                ["response_format", "json_schema", "schema"],
+                "Input should be a valid dictionary",
+            )
+        )
+    return problems
+
+
 def prepare_chat(ctx: RequestContext, body: dict[str, Any]) -> ChatJob:
     """Validate a chat body, apply its template, resolve its model."""
     problems = require_fields(body, _CHAT_FIELDS, required=("messages",))
+    problems += validate_response_format(body.get("response_format"))
     problems += validate_messages(
         body.get("messages"), allow_empty=body.get("template") is not None
     )
@@ -201,6 +238,7 @@ def prepare_chat(ctx: RequestContext, body: dict[str, Any]) -> ChatJob:
         tool_choice=params.get("tool_choice"),
         resolved_server_side=chosen,
         fallbacks=tuple(m for m in fallbacks or () if isinstance(m, str)),
+        response_format=params.get("response_format"),
     )
 
 
@@ -227,6 +265,8 @@ def run_chat(state: GatewayState, job: ChatJob) -> tuple[Reply, ModelRow, int]:
                 stop=job.stop,
                 tools=job.tools,
                 tool_choice=job.tool_choice,
+                response_format=job.response_format,
+                structured=row.supports_structured_output,
             )
         except UnknownToolError as exc:
             raise GatewayError(400, "invalid_request", str(exc), param="tool_choice") from exc

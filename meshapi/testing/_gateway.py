@@ -269,6 +269,15 @@ class MeshAPIGateway:
         """The owner id a key's templates, batches and files belong to."""
         return KeyRing.owner_of(token)
 
+    def disable_feature(self, token: str, feature: str) -> None:
+        """Turn a flag-gated feature (`"web_search"`, `"router"`) off for a key: its
+        route then answers 403 `forbidden` (protocol.md §7.1)."""
+        self._state.features.set(token, feature, enabled=False)
+
+    def enable_feature(self, token: str, feature: str) -> None:
+        """Turn a flag-gated feature back on for a key (every key has all by default)."""
+        self._state.features.set(token, feature, enabled=True)
+
     # -------------------------------------------------------------------------- clock
 
     @property

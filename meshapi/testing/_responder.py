@@ -16,9 +16,18 @@ Rules (a client test can predict every byte from them):
   name with `_` read as spaces, case-insensitively), the reply is one call to that tool
   (`finish_reason: "tool_calls"`, no text). Its arguments are generated from the tool's
   JSON schema and always validate against it: every property (required ones included),
-  `enum`/`const` honoured, numbers within `minimum`/`maximum`, string lengths within
-  bounds, and string values taken from the prompt's last capitalised word
-  ("weather in Paris" → `"Paris"`).
+  `enum`/`const` honoured, numbers within `minimum`/`maximum` (the prompt's first number
+  when it fits: "for 3 days" → `3`), string lengths within bounds, and string values
+  taken from the prompt's last capitalised word ("weather in Paris" → `"Paris"`).
+* **Structured outputs** (`response_format`, §7.1). For `{"type": "json_schema",
+  "json_schema": {"schema": S}}` the reply is a JSON value generated from `S` by the same
+  rules as tool arguments (`$ref`s into `$defs` followed), so it validates against `S`,
+  its values taken from the conversation's *first* user message (the one carrying the
+  data: later user turns of a structured exchange are usually corrections);
+  for `{"type": "json_object"}` it is `{"reply": <the text reply>}`. A model without
+  `supports_structured_output` ignores `response_format` and replies in prose, as such
+  models do. Tool calls take precedence; `stop` and `max_tokens` still apply (a cut
+  reply is no longer valid JSON, as with a real model).
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ __all__ = [
     "respond_text",
     "split_arguments",
     "split_words",
+    "structured_reply",
     "truncate_words",
 ]
 
@@ -263,6 +273,27 @@ def choose_tool(
     return None
 
 
+def structured_reply(
+    messages: Sequence[Mapping[str, Any]], response_format: Mapping[str, Any] | None
+) -> str | None:
+    """The JSON text a structured-output request gets, or None for a prose reply."""
+    if not isinstance(response_format, Mapping):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return json.dumps({"reply": base_reply(messages)}, ensure_ascii=True)
+    if kind != "json_schema":
+        return None
+    wrapper = response_format.get("json_schema")
+    schema = wrapper.get("schema") if isinstance(wrapper, Mapping) else None
+    if not isinstance(schema, Mapping):
+        schema = {"type": "object", "properties": {}}
+    first_user = next((m for m in messages if m.get("role") == "user"), None)
+    prompt = message_text(first_user.get("content")) if first_user is not None else ""
+    value = generate_value(schema, prompt, root=schema)
+    return json.dumps(value, ensure_ascii=True)
+
+
 def respond(
     messages: Sequence[Mapping[str, Any]],
     *,
@@ -270,13 +301,23 @@ def respond(
     stop: str | Sequence[str] | None = None,
     tools: Sequence[Mapping[str, Any]] | None = None,
     tool_choice: Any = None,
+    response_format: Mapping[str, Any] | None = None,
+    structured: bool = True,
 ) -> Reply:
-    """The reply to a chat conversation."""
+    """The reply to a chat conversation.
+
+    `response_format` asks for structured output; `structured` is whether the model
+    honours it (its `supports_structured_output`).
+    """
     prompt = prompt_token_count(messages)
     tool = choose_tool(messages, tools, tool_choice)
     if tool is None:
+        text = structured_reply(messages, response_format) if structured else None
         return respond_text(
-            base_reply(messages), prompt_tokens=prompt, max_tokens=max_tokens, stop=stop
+            text if text is not None else base_reply(messages),
+            prompt_tokens=prompt,
+            max_tokens=max_tokens,
+            stop=stop,
         )
     name = _tool_name(tool) or "tool"
     user = _last_user_text(messages) or ""
@@ -328,7 +369,38 @@ def _string_value(schema: Mapping[str, Any], prompt: str) -> str:
     return value
 
 
-def _number_value(schema: Mapping[str, Any], integer: bool) -> int | float:
+def _within(value: float, schema: Mapping[str, Any]) -> bool:
+    def bound(name: str) -> float | None:
+        limit = schema.get(name)
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+            return None
+        return float(limit)
+
+    low, high = bound("minimum"), bound("maximum")
+    ex_low, ex_high = bound("exclusiveMinimum"), bound("exclusiveMaximum")
+    return (
+        (low is None or value >= low)
+        and (high is None or value <= high)
+        and (ex_low is None or value > ex_low)
+        and (ex_high is None or value < ex_high)
+    )
+
+
+def _prompt_number(prompt: str, integer: bool) -> int | float | None:
+    # The prompt's first number ("Ada is 36" → 36; "for 3 days" → 3).
+    match = re.search(r"(?<![\w.])-?[0-9]+(?:\.[0-9]+)?(?!\w)", prompt)
+    if match is None:
+        return None
+    text = match.group()
+    if "." in text:
+        return None if integer else float(text)
+    return int(text) if integer else float(text)
+
+
+def _number_value(schema: Mapping[str, Any], integer: bool, prompt: str = "") -> int | float:
+    candidate = _prompt_number(prompt, integer)
+    if candidate is not None and _within(candidate, schema):
+        return candidate
     low = schema.get("minimum")
     high = schema.get("maximum")
     ex_low = schema.get("exclusiveMinimum")
@@ -347,9 +419,33 @@ def _number_value(schema: Mapping[str, Any], integer: bool) -> int | float:
     return float(value)
 
 
-def generate_value(schema: Any, prompt: str, depth: int = 0) -> Any:
-    """A value valid against `schema` (the subset of JSON Schema tools use)."""
+def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any] | None) -> Any:
+    # A local `$ref` (`#/$defs/Name`, as pydantic writes them, or `#/definitions/Name`).
+    reference = schema.get("$ref")
+    if not isinstance(reference, str) or not reference.startswith("#/") or root is None:
+        return schema
+    target: Any = root
+    for part in reference[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        target = target.get(part) if isinstance(target, Mapping) else None
+    if not isinstance(target, Mapping):
+        return schema
+    # Keywords beside the $ref (pydantic puts `description` there) are kept.
+    siblings = {k: v for k, v in schema.items() if k != "$ref"}
+    return {**target, **siblings}
+
+
+def generate_value(
+    schema: Any, prompt: str, depth: int = 0, *, root: Mapping[str, Any] | None = None
+) -> Any:
+    """A value valid against `schema` (the subset of JSON Schema tools and structured
+    outputs use); `root` is the document local `$ref`s point into."""
     if not isinstance(schema, Mapping) or depth > 8:
+        return _hint_word(prompt)
+    if root is None:
+        root = schema
+    schema = _resolve(schema, root)
+    if not isinstance(schema, Mapping):
         return _hint_word(prompt)
     if "const" in schema:
         return schema["const"]
@@ -360,7 +456,13 @@ def generate_value(schema: Any, prompt: str, depth: int = 0) -> Any:
         options = schema.get(combinator)
         if isinstance(options, Sequence) and options:
             typed = [o for o in options if not (isinstance(o, Mapping) and o.get("type") == "null")]
-            return generate_value((typed or list(options))[0], prompt, depth + 1)
+            if combinator == "allOf" and len(options) > 1:
+                merged: dict[str, Any] = {}
+                for option in options:
+                    resolved = _resolve(option, root) if isinstance(option, Mapping) else {}
+                    merged.update(resolved if isinstance(resolved, Mapping) else {})
+                return generate_value(merged, prompt, depth + 1, root=root)
+            return generate_value((typed or list(options))[0], prompt, depth + 1, root=root)
     kind = schema.get("type")
     if isinstance(kind, Sequence) and not isinstance(kind, str):
         kinds = [k for k in kind if k != "null"]
@@ -368,7 +470,7 @@ def generate_value(schema: Any, prompt: str, depth: int = 0) -> Any:
     if kind is None:
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
-        return _object_value(schema, prompt, depth)
+        return _object_value(schema, prompt, depth, root)
     if kind == "array":
         items = schema.get("items", {"type": "string"})
         min_items = schema.get("minItems")
@@ -376,11 +478,15 @@ def generate_value(schema: Any, prompt: str, depth: int = 0) -> Any:
         count = min_items if isinstance(min_items, int) and min_items > 1 else 1
         if isinstance(max_items, int) and count > max_items:
             count = max_items
-        return [generate_value(items, prompt, depth + 1) for _ in range(count)]
+        prefix = schema.get("prefixItems")
+        if isinstance(prefix, Sequence) and not isinstance(prefix, str) and prefix:
+            # A tuple: one value per position.
+            return [generate_value(item, prompt, depth + 1, root=root) for item in prefix]
+        return [generate_value(items, prompt, depth + 1, root=root) for _ in range(count)]
     if kind == "integer":
-        return _number_value(schema, integer=True)
+        return _number_value(schema, integer=True, prompt=prompt)
     if kind == "number":
-        return _number_value(schema, integer=False)
+        return _number_value(schema, integer=False, prompt=prompt)
     if kind == "boolean":
         return True
     if kind == "null":
@@ -388,14 +494,19 @@ def generate_value(schema: Any, prompt: str, depth: int = 0) -> Any:
     return _string_value(schema, prompt)
 
 
-def _object_value(schema: Mapping[str, Any], prompt: str, depth: int) -> dict[str, Any]:
+def _object_value(
+    schema: Mapping[str, Any], prompt: str, depth: int, root: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
     required = schema.get("required")
     names = list(properties)
     if isinstance(required, Sequence) and not isinstance(required, str):
         names += [n for n in required if isinstance(n, str) and n not in properties]
-    return {name: generate_value(properties.get(name, {}), prompt, depth + 1) for name in names}
+    return {
+        name: generate_value(properties.get(name, {}), prompt, depth + 1, root=root)
+        for name in names
+    }
 
 
 def generate_arguments(schema: Mapping[str, Any], prompt: str) -> dict[str, Any]:

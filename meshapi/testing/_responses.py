@@ -5,6 +5,9 @@ read as a chat conversation; `instructions` becomes a leading system message. Th
 sends the full OpenAI event sequence (created, in_progress, output_item.added,
 content_part.added, output_text.delta..., output_text.done, content_part.done,
 output_item.done, completed) with `event:` lines equal to `type`, then `[DONE]`.
+
+`background: true` (tier P, §7.1) stores the response and answers at once with
+`status: "queued"`; `_stored_responses.py` serves it afterwards (list and get).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ._errors import GatewayError
 from ._ids import new_id
 from ._responder import Reply, UnknownToolError, message_text, respond, split_arguments, split_words
 from ._sse import DONE, SSEComment, SSEEvent, stream_sse
+from ._stored_responses import background_view
 from ._templates import apply_params, apply_template
 from ._validation import check_params, detail, raise_validation, require_fields
 from ._wire import dump
@@ -44,6 +48,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "tools": list,
     "tool_choice": (str, dict),
     "user": str,
+    "background": bool,
 }
 
 
@@ -179,6 +184,14 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
             param="model",
         )
     streaming = body.get("stream") is True
+    background = body.get("background") is True
+    if streaming and background:
+        raise GatewayError(
+            400,
+            "invalid_request",
+            "A background response cannot be streamed; poll GET /v1/responses/{id}.",
+            param="background",
+        )
     if streaming and not model.responses_streaming:
         raise GatewayError(
             501,
@@ -212,6 +225,10 @@ async def create_response(ctx: RequestContext) -> web.StreamResponse:
     }
     created = int(ctx.state.clock.now())
     headers = {"x-resolved-model-id": model.id} if chosen else {}
+    if background:
+        final = _response(model, reply, ids, created, body)
+        record = ctx.state.stored_responses.create(ctx.owner, model.id, model.provider, final)
+        return ctx.json(background_view(ctx, record), headers=headers)
     if streaming:
         ctx.extra_headers.update(headers)
         events = _events(model, reply, ids, created, body, ctx.state.timings.stream_chunk_delay)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from ._audio import TranscriptionStore
 from ._auth import KeyRing
 from ._batches import BatchStore
 from ._catalogue import Catalogue
 from ._clock import GatewayClock
 from ._faults import FaultSet, ModelFaultSet
+from ._features import FeatureFlags
 from ._idempotency import IdempotencyStore
 from ._rag import FileStore
 from ._recording import ConnectionTracker, RealtimeLog, RequestLog
+from ._stored_responses import ResponseStore
 from ._templates import TemplateStore
+from ._video import VideoStore
 
 __all__ = ["SUPPORTED_API_VERSIONS", "GatewayState", "GatewayTimings"]
 
@@ -34,6 +38,12 @@ class GatewayTimings:
     rag_upload: float = 0.1
     rag_embedding_pending: float = 0.1
     rag_embedding_processing: float = 0.3
+    # Tier P: video tasks are queued, then running, then done; background responses are
+    # queued, then in progress, then completed.
+    video_queued: float = 0.2
+    video_running: float = 0.6
+    response_background_queued: float = 0.1
+    response_background_running: float = 0.3
     upload_url_ttl: float = 900.0
     # Real seconds, not clock seconds: these pace bytes on a socket.
     image_processing_interval: float = 0.05
@@ -73,5 +83,10 @@ class GatewayState:
         self.batches = BatchStore(clock, timings)
         self.files = FileStore(clock, timings)
         self.realtime = RealtimeLog()
+        # Tier P (§7.1).
+        self.transcriptions = TranscriptionStore()
+        self.videos = VideoStore(clock, timings)
+        self.stored_responses = ResponseStore(clock, timings)
+        self.features = FeatureFlags()
         # Signs RAG upload URLs; per gateway, so a URL from one run fails on another.
         self.signing_key = secrets.token_bytes(32)

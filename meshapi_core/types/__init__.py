@@ -1,4 +1,4 @@
-"""Pydantic models for every tier-S request, response and stream item (protocol.md §2, §3).
+"""Pydantic models for every request, response and stream item (protocol.md §2, §3, §7.1).
 
 Requests are strict `RequestModel`s: an unknown field, a wrong type or a broken constraint
 is a `pydantic.ValidationError` naming the field, before any byte is sent. Responses are
@@ -8,6 +8,18 @@ lenient `ResponseModel`s: unknown fields are kept, and each carries `_request_id
 from __future__ import annotations
 
 from ._base import RequestModel, ResponseModel, ResultModel
+from .audio import (
+    AudioTranslationsParams,
+    ListVoicesParams,
+    PronunciationDictionaryLocator,
+    SpeechParams,
+    TranscriptionParams,
+    TranscriptionResponse,
+    TranscriptionTranslateParams,
+    Voice,
+    VoiceSettings,
+    VoicesResponse,
+)
 from .batches import (
     BatchListResponse,
     BatchObject,
@@ -68,6 +80,7 @@ from .errors import (
     ApiErrorBody,
     ApiErrorEnvelope,
 )
+from .image_edits import ImageEditParams, ImageRef
 from .images import (
     ImageGenerationChunk,
     ImageGenerationParams,
@@ -79,6 +92,15 @@ from .models import (
     ListModelsParams,
     ModelInfo,
     ModelPricing,
+    ModelSearchParams,
+    ModelsPage,
+)
+from .moderations import (
+    ModerationImageUrl,
+    ModerationInputItem,
+    ModerationParams,
+    ModerationResponse,
+    ModerationResult,
 )
 from .rag import (
     BulkEmbedRequest,
@@ -96,21 +118,38 @@ from .rag import (
 from .responses import (
     BuiltinTool,
     ResponsesFunctionTool,
+    ResponsesListItem,
+    ResponsesListResponse,
     ResponsesParams,
     ResponsesResponse,
     ResponsesStreamEvent,
     ResponsesUsage,
 )
+from .router import AutoRouterMeta, RouterSelectParams, RouterSelectResponse
 from .templates import (
     CreateTemplateParams,
     TemplateSummary,
     UpdateTemplateParams,
 )
+from .video import (
+    CreateVideoGenerationResponse,
+    ListVideoGenerationsParams,
+    VideoContentItem,
+    VideoGenerationParams,
+    VideoTaskContent,
+    VideoTaskError,
+    VideoTaskListResponse,
+    VideoTaskResponse,
+    VideoTaskUsage,
+)
+from .web import WebSearchParams, WebSearchResponse, WebSearchResultItem
 
 __all__ = [
     "ApiErrorBody",
     "ApiErrorEnvelope",
     "AudioOutputOptions",
+    "AudioTranslationsParams",
+    "AutoRouterMeta",
     "BatchListResponse",
     "BatchObject",
     "BatchRequestCounts",
@@ -138,41 +177,59 @@ __all__ = [
     "ContentPartVideo",
     "CreateBatchParams",
     "CreateTemplateParams",
+    "CreateVideoGenerationResponse",
     "EmbeddingItem",
     "EmbeddingsParams",
     "EmbeddingsResponse",
     "EmbeddingsUsage",
     "ImageDetail",
+    "ImageEditParams",
     "ImageEmbeddingUrl",
     "ImageGenerationChunk",
     "ImageGenerationParams",
     "ImageGenerationResponse",
     "ImageItem",
     "ImageOptions",
+    "ImageRef",
     "ImageUsage",
     "InitUploadRequest",
     "InitUploadResponse",
     "InputAudio",
     "ListModelsParams",
+    "ListVideoGenerationsParams",
+    "ListVoicesParams",
     "ModelCompareResult",
     "ModelInfo",
     "ModelOverride",
     "ModelPricing",
+    "ModelSearchParams",
+    "ModelsPage",
+    "ModerationImageUrl",
+    "ModerationInputItem",
+    "ModerationParams",
+    "ModerationResponse",
+    "ModerationResult",
     "MultimodalEmbeddingInput",
+    "PronunciationDictionaryLocator",
     "ProviderPreferences",
     "RagFileListResponse",
     "RagFileStatus",
     "RequestModel",
     "ResponseModel",
     "ResponsesFunctionTool",
+    "ResponsesListItem",
+    "ResponsesListResponse",
     "ResponsesParams",
     "ResponsesResponse",
     "ResponsesStreamEvent",
     "ResponsesUsage",
     "ResultModel",
+    "RouterSelectParams",
+    "RouterSelectResponse",
     "SearchRequest",
     "SearchResponse",
     "SearchResult",
+    "SpeechParams",
     "TemplateSummary",
     "TokenUsage",
     "Tool",
@@ -184,9 +241,25 @@ __all__ = [
     "ToolChoiceFunction",
     "ToolChoiceObject",
     "ToolFunction",
+    "TranscriptionParams",
+    "TranscriptionResponse",
+    "TranscriptionTranslateParams",
     "UpdateTemplateParams",
     "UploadFileParams",
     "UsageInfo",
+    "VideoContentItem",
     "VideoEmbeddingUrl",
+    "VideoGenerationParams",
+    "VideoTaskContent",
+    "VideoTaskError",
+    "VideoTaskListResponse",
+    "VideoTaskResponse",
+    "VideoTaskUsage",
     "VideoUrl",
+    "Voice",
+    "VoiceSettings",
+    "VoicesResponse",
+    "WebSearchParams",
+    "WebSearchResponse",
+    "WebSearchResultItem",
 ]

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 from pydantic import BeforeValidator, Field, JsonValue
 
 from ._base import RequestModel, ResponseModel, ResultModel
+from ._lean import widening
 
 __all__ = [
     "AudioOutputOptions",
@@ -59,11 +60,18 @@ def _null_as(factory: Callable[[], Any]) -> BeforeValidator:
     Response fields marked A (or O with a non-None default) are typed without `None`, so
     user code needs no None checks; some upstream providers still send `null` for them,
     and a lenient model (§1.5) must not turn that into a `parse_error`. Shared by the other
-    type modules of this package.
+    type modules of this package. Only for field types that refuse `null`: that is what
+    makes it `widening`, so the lean validators (`_lean`) may leave it out.
     """
-    return BeforeValidator(lambda value: factory() if value is None else value)
+
+    @widening
+    def null_as_default(value: Any) -> Any:
+        return factory() if value is None else value
+
+    return BeforeValidator(null_as_default)
 
 
+@widening  # a number becomes text; `str | None` refuses numbers, everything else passes
 def _money_text(value: Any) -> Any:
     # Money is a decimal string (§1.5). A provider's bare JSON number is read as its plain
     # decimal text ("0.0000001", never "1e-07") rather than rejected; the same text

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from pydantic import Field
+
 from ._base import RequestModel, ResponseModel, ResultModel
 from .chat import _Money, _null_as
 
-__all__ = ["ListModelsParams", "ModelInfo", "ModelPricing"]
+__all__ = ["ListModelsParams", "ModelInfo", "ModelPricing", "ModelSearchParams", "ModelsPage"]
 
 
 class ListModelsParams(RequestModel):
@@ -129,3 +131,40 @@ class ModelInfo(ResultModel):
     standard_context_threshold: int | None = None
     realtime_session_max_tokens: int | None = None
     realtime_max_concurrent_per_owner: int | None = None
+
+
+# --------------------------------------------------------------------------------------
+# Catalogue search (tier P, protocol.md §7.1)
+# --------------------------------------------------------------------------------------
+
+
+class ModelSearchParams(RequestModel):
+    """The query of `GET /v1/models/search` (§7.1); every filter is optional.
+
+    `q` matches a substring of the id or the name. `input_modality`, `output_modality`
+    and `brand` take one value or a list (sent as repeated query keys). Offset
+    pagination: `limit` is echoed back, and the page is the last one when
+    `offset + len(items) >= total`.
+    """
+
+    q: str | None = None
+    free: bool | None = None
+    discounted: bool | None = None
+    input_modality: str | list[str] | None = None
+    output_modality: str | list[str] | None = None
+    brand: str | list[str] | None = None
+    sort: Literal["brand", "name", "id", "context_length"] | None = None
+    order: Literal["asc", "desc"] | None = None
+    limit: int | None = Field(default=None, ge=1)
+    offset: int | None = Field(default=None, ge=0)
+
+
+class ModelsPage(ResultModel):
+    """A page of `models.search`: the matching models and the brand facet."""
+
+    total: int
+    limit: int
+    offset: int
+    items: Annotated[list[ModelInfo], _null_as(list)] = Field(default_factory=list)
+    brands: Annotated[list[str], _null_as(list)] = Field(default_factory=list)
+    """The brands of the matching models (a facet list, for filter menus)."""

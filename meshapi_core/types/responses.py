@@ -12,6 +12,8 @@ from .chat import _null_as
 __all__ = [
     "BuiltinTool",
     "ResponsesFunctionTool",
+    "ResponsesListItem",
+    "ResponsesListResponse",
     "ResponsesParams",
     "ResponsesResponse",
     "ResponsesStreamEvent",
@@ -157,3 +159,34 @@ class ResponsesStreamEvent(ResultModel):
     type: str | None = None
     response: dict[str, Any] | None = None
     usage: ResponsesUsage | None = None
+
+
+# --------------------------------------------------------------------------------------
+# Stored (background) responses (tier P, protocol.md §7.1)
+# --------------------------------------------------------------------------------------
+
+
+class ResponsesListItem(ResponseModel):
+    """One stored response of `responses.list`; get its output with `responses.get(id)`."""
+
+    id: str
+    object: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    status: str | None = None
+    created_at: int | None = None
+    completed_at: int | None = None
+    usage_synced: bool | None = None
+
+
+class ResponsesListResponse(ResultModel):
+    """A page of stored (background) responses, newest first.
+
+    Cursor pagination: pass `last_id` as `after` while `has_more`.
+    """
+
+    object: Annotated[str, _null_as(lambda: "list")] = "list"
+    data: Annotated[list[ResponsesListItem], _null_as(list)] = Field(default_factory=list)
+    has_more: Annotated[bool, _null_as(bool)] = False
+    first_id: str | None = None
+    last_id: str | None = None

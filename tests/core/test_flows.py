@@ -297,3 +297,27 @@ def test_stream_read_errors() -> None:
     )
     assert cut.error_code == "stream_interrupted"
     assert isinstance(cut.__cause__, ConnectionResetError)
+
+
+def test_a_timeout_after_the_total_deadline_is_reported_as_the_deadline() -> None:
+    # Every bound is capped by Timeout.total, so a read timeout that fires once the
+    # deadline has passed is the deadline's, and the message says so (§5.7).
+    from meshapi_core._config import Timeout
+    from meshapi_core._deadline import Deadline
+
+    now = [100.0]
+    deadline = Deadline(Timeout(total=0.5), lambda: now[0])
+    read = TransportFailure(phase=Phase.READ, timeout=True)
+    reset = TransportFailure(phase=Phase.READ, timeout=False)
+
+    assert deadline.explain(read) is read  # not yet: the read bound itself fired
+    now[0] += 0.5
+    explained = deadline.explain(read)
+    assert explained.total == 0.5
+    assert deadline.explain(reset) is reset  # only timeouts are the deadline's
+    for error in (explained.to_error(), stream_read_error(explained, request_id="r")):
+        assert error.error_code == "timeout"
+        assert "total deadline of 0.5 s" in str(error)
+    assert stream_read_error(explained, request_id="r").request_id == "r"
+    with pytest.raises(ValueError, match="total"):
+        TransportFailure(phase=Phase.READ, timeout=False, total=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from meshapi_core._kinds import BodyKind, StreamKind
+from meshapi_core._kinds import BodyEncoding, BodyKind, StreamKind
 from meshapi_core._operations import OPERATIONS, Operation, operation
 from meshapi_core._request import encode_path_id
 
@@ -33,12 +33,39 @@ TIER_S_ENDPOINTS = {
     ("POST", "/v1/files/search"),
 }
 
+# §2.1 and §7.1, tier P.
+TIER_P_ENDPOINTS = {
+    ("GET", "/v1/responses"),
+    ("GET", "/v1/responses/{response_id}"),
+    ("POST", "/v1/images/edits"),
+    ("GET", "/v1/models/search"),
+    ("GET", "/v1/models/{model_id}"),
+    ("POST", "/v1/audio/speech"),
+    ("POST", "/v1/audio/transcriptions"),
+    ("GET", "/v1/audio/transcriptions/{transcription_id}"),
+    ("POST", "/v1/audio/transcriptions/translate"),
+    ("POST", "/v1/audio/translations"),
+    ("GET", "/v1/audio/voices"),
+    ("GET", "/v1/audio/voices/{voice_id}"),
+    ("POST", "/v1/video/generations"),
+    ("GET", "/v1/video/generations"),
+    ("GET", "/v1/video/generations/{task_id}"),
+    ("POST", "/v1/moderations"),
+    ("POST", "/v1/web/search"),
+    ("POST", "/v1/router/select"),
+}
+
 ALL = sorted(OPERATIONS.values(), key=lambda op: op.name)
 
 
 def test_every_tier_s_endpoint_is_described() -> None:
     described = {(op.method, op.path) for op in OPERATIONS.values()}
     assert described >= TIER_S_ENDPOINTS
+
+
+def test_every_endpoint_is_tier_s_or_tier_p_and_every_one_is_described() -> None:
+    described = {(op.method, op.path) for op in OPERATIONS.values()}
+    assert described == TIER_S_ENDPOINTS | TIER_P_ENDPOINTS
 
 
 @pytest.mark.parametrize("op", ALL, ids=lambda op: op.name)
@@ -72,13 +99,22 @@ def test_no_field_is_left_unrouted(op: Operation) -> None:
     if op.stream is not None:
         assert op.body_model is not None and "stream" in op.body_model.model_fields
         assert op.stream_flag is True
-    if op.body_model is not None and "stream" in op.body_model.model_fields:
+    if (
+        op.body_model is not None
+        and "stream" in op.body_model.model_fields
+        and op.body_kind is not BodyKind.BYTES
+    ):
+        # Speech (raw bytes) is the exception: its `stream` asks the provider for chunked
+        # audio, and the result is the same bytes either way.
         assert op.stream_flag is not None, "the method decides stream, never the caller"
+    if op.body_encoding is BodyEncoding.MULTIPART:
+        assert op.method == "POST" and op.body_model is not None and op.stream is None
 
 
 @pytest.mark.parametrize("op", ALL, ids=lambda op: op.name)
 def test_every_result_is_typed(op: Operation) -> None:
-    if op.body_kind is BodyKind.EMPTY:
+    # No body, raw bytes (speech) and untyped JSON (get_transcription) have no model.
+    if op.body_kind in (BodyKind.EMPTY, BodyKind.BYTES, BodyKind.JSON_ANY):
         assert op.result_model is None
     else:
         assert op.result_model is not None
@@ -94,6 +130,37 @@ def test_streams_and_their_kinds() -> None:
     }
     assert operation("chat.completions.stream").accept == "text/event-stream"
     assert operation("chat.completions.create").accept == "application/json"
+
+
+def test_tier_p_shapes() -> None:
+    assert operation("audio.synthesize").body_kind is BodyKind.BYTES
+    assert operation("audio.synthesize").accept == "*/*"
+    assert operation("audio.get_transcription").body_kind is BodyKind.JSON_ANY
+    multipart = {
+        op.name for op in OPERATIONS.values() if op.body_encoding is BodyEncoding.MULTIPART
+    }
+    assert multipart == {"audio.transcribe", "audio.translate", "audio.audio_translate"}
+    assert {op.name for op in OPERATIONS.values() if op.keep_slash} == {"models.get"}
+    assert operation("models.get").render_path({"model_id": "openai/gpt-4o"}) == (
+        "/v1/models/openai/gpt-4o"
+    )
+    assert operation("videos.retrieve").render_path({"task_id": "a/b"}) == (
+        "/v1/video/generations/a%2Fb"
+    )
+    assert operation("audio.get_voice").render_path({"voice_id": "v 1"}) == (
+        "/v1/audio/voices/v%201"
+    )
+    assert operation("chat.completions.parse").stream_flag is False
+
+
+def test_a_multipart_operation_must_be_a_plain_post() -> None:
+    with pytest.raises(ValueError, match="multipart"):
+        Operation(
+            name="x.upload",
+            method="GET",
+            path="/v1/x",
+            body_encoding=BodyEncoding.MULTIPART,
+        )
 
 
 def test_idempotency_follows_the_method() -> None:

@@ -562,6 +562,19 @@ def test_text_that_is_not_a_json_object_is_text_only(feed: Feed, text: str) -> N
     assert message.type is None
 
 
+@pytest.mark.parametrize("kind", [[], ["response.audio.delta"], {}, 1, None])
+def test_an_event_whose_type_is_not_a_string_is_an_event_without_a_type(
+    feed: Feed, kind: object
+) -> None:
+    # Found by fuzz/fuzz_decoders.py: an unhashable `type` raised TypeError out of
+    # receive_data, from the lookup in the audio-delta event names.
+    client, gateway = connect(feed)
+    feed(client, gateway.text({"type": kind, "delta": "AAAA"}))
+    [message] = drain(client)
+    assert message.event == {"type": kind, "delta": "AAAA"}
+    assert (message.type, message.audio) == (None, None)
+
+
 def test_the_error_event_raises_realtime_error_and_the_session_stays_usable(feed: Feed) -> None:
     client, gateway = connect(feed)
     error_event = {
@@ -929,6 +942,12 @@ def test_the_transition_table_has_no_exit_from_terminal_states() -> None:
 _json_texts = st.one_of(
     st.just('{"type":"session.created"}'),
     st.text(max_size=40),
+    # Any JSON value as the `type`, strings or not (a list once escaped as TypeError).
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+        max_leaves=6,
+    ).map(lambda kind: json.dumps({"type": kind})),
     st.builds(
         lambda kind, delta: json.dumps({"type": kind, "delta": delta}),
         st.sampled_from(["response.output_audio.delta", "response.audio.delta"]),
@@ -1006,7 +1025,7 @@ def test_arbitrary_bytes_after_the_handshake_give_messages_or_mesh_api_errors(
     client.close()
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(
     answer=st.one_of(
         st.binary(max_size=200),

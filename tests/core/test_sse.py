@@ -198,6 +198,14 @@ def test_feed_accepts_bytearray_and_memoryview() -> None:
     assert decoder.feed(memoryview(b"\n")) == [ev("a")]  # type: ignore[arg-type]
 
 
+def test_a_retry_too_long_for_an_int_is_ignored_not_a_crash() -> None:
+    # Found by fuzz/fuzz_decoders.py: int() refuses more than 4300 digits (ValueError),
+    # which escaped feed(). All digits, so WHATWG would record it; no delay is that long.
+    body = b"retry: 7\n" + b"retry: " + b"1" * 5000 + b"\ndata: x\n\n"
+    for pieces in (whole(body), bytewise(body)):
+        assert run(pieces) == ([ev("x", retry=7)], None)
+
+
 def test_events_are_frozen_values() -> None:
     event = ev("a")
     with pytest.raises(AttributeError):

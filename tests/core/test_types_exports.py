@@ -1,4 +1,4 @@
-"""The public names of meshapi_core.types: the tier-S names of protocol.md §8.2, no others.
+"""The public names of meshapi_core.types: the names of protocol.md §8.2, no others.
 
 The 0.1.x names are frozen (§8.2): they must stay importable under exactly these names.
 """
@@ -101,6 +101,50 @@ TIER_S_NAMES = {
     "ApiErrorEnvelope",
 }
 
+# §8.2, the tier-P names: the "P:" entries of the groups, the "Tier P params and results"
+# row, and the tier-P "other 0.1.x exports".
+TIER_P_NAMES = {
+    # Responses, Models, Images
+    "ResponsesListResponse",
+    "ResponsesListItem",
+    "ModelSearchParams",
+    "ModelsPage",
+    "ImageEditParams",
+    "ImageRef",
+    # Tier P params and results
+    "SpeechParams",
+    "VoiceSettings",
+    "PronunciationDictionaryLocator",
+    "TranscriptionParams",
+    "TranscriptionTranslateParams",
+    "AudioTranslationsParams",
+    "TranscriptionResponse",
+    "ListVoicesParams",
+    "Voice",
+    "VoicesResponse",
+    "VideoGenerationParams",
+    "VideoContentItem",
+    "CreateVideoGenerationResponse",
+    "ListVideoGenerationsParams",
+    "VideoTaskResponse",
+    "VideoTaskListResponse",
+    "ModerationParams",
+    "ModerationResponse",
+    "ModerationResult",
+    "WebSearchParams",
+    "WebSearchResponse",
+    "WebSearchResultItem",
+    "RouterSelectParams",
+    "RouterSelectResponse",
+    "AutoRouterMeta",
+    # Other 0.1.x exports that belong to tier P
+    "ModerationImageUrl",
+    "ModerationInputItem",
+    "VideoTaskContent",
+    "VideoTaskError",
+    "VideoTaskUsage",
+}
+
 # Names this package adds: the two bases, and nested shapes a tier-S model needs a class
 # for (`ToolCallFunctionChunk` is the 0.1.x name of a tool-call delta's function).
 SUPPORT_NAMES = {
@@ -111,20 +155,9 @@ SUPPORT_NAMES = {
     "BatchRequestCounts",
 }
 
-# Owned elsewhere (realtime) or arriving with tier P.
+# Owned elsewhere (realtime) or retired (tier X, §7.2).
 NOT_HERE = {
     "RealtimeMessage",
-    "ResponsesListResponse",
-    "ResponsesListItem",
-    "ImageEditParams",
-    "ImageRef",
-    "ModelSearchParams",
-    "ModelsPage",
-    "SpeechParams",
-    "ModerationParams",
-    "WebSearchParams",
-    "RouterSelectParams",
-    "VideoGenerationParams",
     "UploadBatchFileParams",
     "FileObject",
 }
@@ -132,12 +165,15 @@ NOT_HERE = {
 TYPE_ALIASES = {"ChatRole", "ContentPart", "ToolChoice"}
 
 
-def test_all_is_exactly_the_tier_s_names_plus_the_support_names() -> None:
-    assert set(types.__all__) == TIER_S_NAMES | SUPPORT_NAMES
+ALL_NAMES = TIER_S_NAMES | TIER_P_NAMES
+
+
+def test_all_is_exactly_the_protocol_names_plus_the_support_names() -> None:
+    assert set(types.__all__) == ALL_NAMES | SUPPORT_NAMES
     assert len(types.__all__) == len(set(types.__all__))
 
 
-@pytest.mark.parametrize("name", sorted(TIER_S_NAMES | SUPPORT_NAMES))
+@pytest.mark.parametrize("name", sorted(ALL_NAMES | SUPPORT_NAMES))
 def test_every_name_is_importable(name: str) -> None:
     assert getattr(types, name) is not None
 
@@ -147,21 +183,21 @@ def test_names_owned_elsewhere_are_not_defined_here(name: str) -> None:
     assert not hasattr(types, name)
 
 
-@pytest.mark.parametrize("name", sorted(TIER_S_NAMES - TYPE_ALIASES))
+@pytest.mark.parametrize("name", sorted(ALL_NAMES - TYPE_ALIASES))
 def test_every_model_is_a_request_or_a_response_model(name: str) -> None:
     cls = getattr(types, name)
     assert isinstance(cls, type) and issubclass(cls, BaseModel)
     assert issubclass(cls, RequestModel) != issubclass(cls, ResponseModel)
 
 
-@pytest.mark.parametrize("name", sorted(TIER_S_NAMES - TYPE_ALIASES))
+@pytest.mark.parametrize("name", sorted(ALL_NAMES - TYPE_ALIASES))
 def test_every_model_has_a_docstring(name: str) -> None:
     doc = getattr(types, name).__doc__
     assert doc and doc.strip() and not doc.startswith(("Usage docs:", "A base class"))
 
 
 def test_params_are_request_models() -> None:
-    params = [name for name in TIER_S_NAMES if name.endswith(("Params", "Request"))]
+    params = [name for name in ALL_NAMES if name.endswith(("Params", "Request"))]
     assert params
     for name in params:
         assert issubclass(getattr(types, name), RequestModel), name
@@ -169,13 +205,24 @@ def test_params_are_request_models() -> None:
         assert issubclass(getattr(types, name), RequestModel), name
     for name in ("ModelOverride", "BatchRequestItem", "ProviderPreferences", "ContentPartText"):
         assert issubclass(getattr(types, name), RequestModel), name
+    for name in (
+        "VoiceSettings",
+        "PronunciationDictionaryLocator",
+        "VideoContentItem",
+        "ImageRef",
+        "ModerationInputItem",
+        "ModerationImageUrl",
+    ):
+        assert issubclass(getattr(types, name), RequestModel), name
 
 
 def test_results_and_stream_items_are_response_models() -> None:
     suffixes = ("Response", "Chunk", "Event", "Result", "Object", "Status", "Summary", "Info")
     results = [
-        name for name in TIER_S_NAMES if name.endswith(suffixes) and name != "ToolChoiceObject"
+        name for name in ALL_NAMES if name.endswith(suffixes) and name != "ToolChoiceObject"
     ]
-    assert len(results) > 15
+    assert len(results) > 25
     for name in results:
+        assert issubclass(getattr(types, name), ResponseModel), name
+    for name in ("Voice", "ModelsPage", "ResponsesListItem", "AutoRouterMeta", "VideoTaskError"):
         assert issubclass(getattr(types, name), ResponseModel), name
