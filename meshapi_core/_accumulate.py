@@ -32,6 +32,10 @@ __all__ = ["ChatAccumulator", "CompareAccumulator"]
 # --------------------------------------------------------------------------------------
 
 
+# Text fragments joined into one string at a time (`_ChoiceState.add_text`).
+_JOIN_RUN = 32
+
+
 @dataclass(slots=True)
 class _ToolCallState:
     """One tool call being assembled; `position` is its order of first appearance."""
@@ -51,6 +55,8 @@ class _ChoiceState:
 
     role: str | None = None
     content: list[str] = field(default_factory=list)
+    # How many leading items of `content` are already-joined runs (see `add_text`).
+    joined: int = 0
     saw_content: bool = False
     finish_reason: str | None = None
     calls: list[_ToolCallState] = field(default_factory=list)
@@ -64,13 +70,27 @@ class _ChoiceState:
         if delta.role and self.role is None:
             self.role = delta.role
         if delta.content is not None:
-            self.content.append(delta.content)  # §3.6: text is concatenated
-            self.saw_content = True
+            self.add_text(delta.content)
         if delta.tool_calls:
             for fragment in delta.tool_calls:
                 self.add_tool_call(fragment)
         if delta.audio:
             self.add_audio(delta.audio)
+
+    def add_text(self, text: str) -> None:
+        """Append a text fragment (§3.6: text is concatenated).
+
+        Every `_JOIN_RUN` fragments are joined into one string: a token-sized `str` costs
+        some fifty bytes of object header, so an open stream would otherwise hold ten
+        times its text. Each fragment is copied once more, so this stays linear.
+        """
+        content = self.content
+        content.append(text)
+        self.saw_content = True
+        if len(content) - self.joined >= _JOIN_RUN:
+            joined = self.joined
+            content[joined:] = ["".join(content[joined:])]
+            self.joined = joined + 1
 
     def add_tool_call(self, fragment: ToolCallChunk) -> None:
         call = self._select_call(fragment)
@@ -289,8 +309,7 @@ class ChatAccumulator:
                 # A text fragment, the commonest delta by far: what add_delta does with
                 # it, one call less per chunk.
                 if delta.content is not None:
-                    state.content.append(delta.content)  # §3.6: text is concatenated
-                    state.saw_content = True
+                    state.add_text(delta.content)
             else:
                 state.add_delta(delta)
 
@@ -308,6 +327,7 @@ class ChatAccumulator:
         if len(parts) != 1:
             joined = "".join(parts)
             parts[:] = [joined]
+            state.joined = 1
         return parts[0]
 
     def final(self) -> ChatCompletionResponse:
