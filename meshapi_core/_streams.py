@@ -18,14 +18,15 @@ the endpoint's model, applying §3.3 in order:
 
 Hot path. Parsing every payload twice (once with `json.loads` to look at `error` and
 `type`, once more to validate) would double the cost of the commonest case. Instead a
-payload that starts with `{`, on an event not named `error`, is validated first, straight
-from its text, with the item model's lean validator (`types/_lean.py`: the same result
-as the model's own, or a refusal). The *validated* item then shows whether steps 2–4
+payload on an event not named `error` is validated first, straight from its text, with
+the item model's lean validator (`types/_lean.py`: the same result as the model's own,
+or a refusal; `[DONE]`, non-JSON and non-objects are refused, since an item is a JSON
+object). The *validated* item then shows whether steps 1–4
 could have applied, with no text scanning and no way for JSON escapes to hide a key: a
 top-level `error` key (§3.5 a, c) and, on chat, a `type` key (step 4) are unknown to the
 item models, so they sit in the item's extra fields; a responses event shows its `type`
 (§3.5 d). An item that shows any of those, any payload the fast validation refuses, and
-anything else (not `{`, an `error` event) take the slow path, the reference reading of
+any `error` event take the slow path, the reference reading of
 §3.3: `json.loads`, the checks, then `model_validate`. So the fast path changes speed,
 never results. It is only taken for item models that keep unknown fields (all of them:
 responses are lenient), since one that dropped them could hide an `error` key.
@@ -185,7 +186,7 @@ class StreamDecoder(Generic[T]):
         # The read was exactly one `data:` event (the commonest read by far): the fast
         # path of `_decode_events` for it, without building the event tuple.
         refused = False
-        if text[:1] == "{" and self._fast:
+        if self._fast:
             try:
                 item: T = self._validate_json(text)
             except ValidationError:
@@ -224,7 +225,7 @@ class StreamDecoder(Generic[T]):
             try:
                 item: T | None
                 item = None
-                if text[:1] == "{" and name != "error" and fast:
+                if fast and name != "error":
                     # Fast path (module docstring): validate, then look at the item.
                     try:
                         item = validate(text)
