@@ -26,13 +26,20 @@ GROUPS = [
     ("fanout", "rss_growth_kb", "fan-out\nRSS growth", False),
 ]
 SERIES = [
-    ("meshapi (sync / asyncio httpx)", {"meshapi-sync", "meshapi-async", "meshapi"}, "#1f6feb"),
+    # Sync httpx where the scenario is sequential, asyncio httpx for the fan-out.
+    ("meshapi over httpx", {"meshapi-sync", "meshapi-async", "meshapi"}, "#1f6feb"),
     ("meshapi aiohttp", {"meshapi-aiohttp"}, "#54aeff"),
     ("meshapi 0.1.x", {"meshapi-0.1", "meshapi-0.1-async"}, "#9a6700"),
     ("openai", {"openai", "openai-async"}, "#cf222e"),
 ]
 # Where a scenario has both a sync and an async row for a series, which one is drawn.
-PREFER = {"fanout": ("meshapi-async", "meshapi-0.1-async", "openai-async")}
+_SYNC = ("meshapi-sync", "meshapi-0.1", "openai")
+PREFER = {
+    "stream": _SYNC,
+    "unary": _SYNC,
+    "models": _SYNC,
+    "fanout": ("meshapi-async", "meshapi-0.1-async", "openai-async"),
+}
 
 
 def pick(ratios: dict, scenario: str, names: set[str]) -> tuple[str, dict] | None:

@@ -227,8 +227,10 @@ class SSEDecoder:
         """
         if (
             type(data) is bytes
-            and data[-2:] == b"\n\n"
-            and data.count(b"\n") == 2
+            # The first LF is the last-but-one byte and the last is an LF: one line, then
+            # the blank line.
+            and data.find(b"\n") == len(data) - 2
+            and data[-1] == _LF
             and data.startswith(b"data: ")
             and b"\r" not in data
             and self._state is _OPEN

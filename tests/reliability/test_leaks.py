@@ -48,13 +48,15 @@ MODEL = "openai/gpt-4o-mini"
 CHAT = "/v1/chat/completions"
 TOTAL = 1_000  # abandoned streams, and failed requests, per driver
 WARM_UP = 40
-# What 1,000 iterations may leave behind in the client: 256 bytes each. A leaked
+# What 1,000 iterations may leave behind in the client: 768 bytes each. A leaked
 # response, connection or stream object costs kilobytes (buffers, headers, the decoder),
 # so one leak per iteration would show as megabytes. What does remain (~85 KB per 1,000
 # streams) is pydantic-core's JSON string cache, which keeps each new stream id it
 # parsed: it is bounded (16,384 strings, about 1.3 MB in all), so it is not a leak, but
-# it is why the bound is not zero.
-MEMORY_BOUND = 256 * 1024
+# it is why the bound is not zero. The margin above that absorbs what tracemalloc cannot
+# tell apart on a loaded machine: the in-process gateway's asyncio buffers are
+# allocated in the same stdlib files a client uses.
+MEMORY_BOUND = 768 * 1024
 NO_RETRY = RetryPolicy(max_retries=0)
 
 
