@@ -30,6 +30,7 @@ __all__ = [
     "UnprocessableEntityError",
     "error_class",
     "make_error",
+    "redact_secret",
 ]
 
 
@@ -286,3 +287,31 @@ def make_error(
         retry_after_seconds=retry_after_seconds,
         param=param,
     )
+
+
+def _scrub(value: Any, secret: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(secret, "***") if secret in value else value
+    if isinstance(value, list):
+        return [_scrub(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, secret) for key, item in value.items()}
+    return value
+
+
+def redact_secret(error: MeshAPIError, secret: str | None) -> MeshAPIError:
+    """Replace `secret` by `***` wherever the error carries text from the server.
+
+    The gateway never echoes a key, but a proxy or a misbehaving upstream might put the
+    Authorization header into an error body; the token must not reach a log through
+    `str(e)` (protocol.md §1.2). Returns the same error, changed in place.
+    """
+    if not secret or len(secret) < 4:
+        return error
+    error.message = _scrub(error.message, secret)
+    error.args = tuple(_scrub(arg, secret) for arg in error.args)
+    error.details = _scrub(error.details, secret)
+    error.provider_error = _scrub(error.provider_error, secret)
+    error.param = _scrub(error.param, secret)
+    error.request_id = _scrub(error.request_id, secret)
+    return error

@@ -28,7 +28,7 @@ import pydantic
 
 from ._config import FallbackConfig, MeshAPIConfig, RequestOptions
 from ._error_mapping import error_from_response, error_from_success_body
-from ._errors import MeshAPIError, make_error
+from ._errors import MeshAPIError, make_error, redact_secret
 from ._kinds import BodyKind
 from ._operations import Operation
 from ._outcomes import ResponseReceived, TransportFailure
@@ -220,6 +220,12 @@ def _attempt_error(response: HttpResponse) -> MeshAPIError:
     )
 
 
+def _token(request: Request) -> str | None:
+    """The credential a request carries, for redacting server text that echoes it."""
+    authorization = request.headers.get("Authorization") or ""
+    return authorization[len("Bearer ") :] if authorization.startswith("Bearer ") else None
+
+
 def _caller_request_id(request: Request) -> str | None:
     return request.headers.get("X-Request-Id")
 
@@ -317,7 +323,7 @@ def unary_flow(
             )
             if not decision.retry:
                 _emit_routing(emit, request, outcome)
-                raise error
+                raise redact_secret(error, _token(request))
             status, request_id = outcome.status, outcome.headers.get("x-request-id") or None
         emit(
             _retry_event(
@@ -469,6 +475,7 @@ def open_stream_flow(
                     operation.stream,
                     operation.result_model,
                     request_id=head.headers.get("x-request-id") or None,
+                    secret=_token(request),
                 )
             body = yield ReadAll()
             yield Release()
@@ -476,7 +483,7 @@ def open_stream_flow(
                 # The status is known even though its body broke off.
                 body = b""
             if head.status < 300:
-                raise _non_sse_success_error(head, body)
+                raise redact_secret(_non_sse_success_error(head, body), _token(request))
             error = error_from_response(head.status, head.headers, body, now=head.received_at)
             decision = policy.decide(
                 attempt,
@@ -487,7 +494,7 @@ def open_stream_flow(
                 rng=rng,
             )
             if not decision.retry:
-                raise error
+                raise redact_secret(error, _token(request))
             status, request_id = head.status, head.headers.get("x-request-id") or None
         emit(
             _retry_event(

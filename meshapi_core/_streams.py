@@ -44,7 +44,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from ._errors import MeshAPIError, RemoteProtocolError, make_error
+from ._errors import MeshAPIError, RemoteProtocolError, make_error, redact_secret
 from ._kinds import StreamKind
 from .sse import DEFAULT_MAX_EVENT_SIZE, DecoderStateError, RawEvent, SSEDecoder
 from .types._base import ResultModel, request_id_store
@@ -109,6 +109,7 @@ class StreamDecoder(Generic[T]):
         "item_model",
         "kind",
         "request_id",
+        "secret",
     )
 
     def __init__(
@@ -118,7 +119,10 @@ class StreamDecoder(Generic[T]):
         *,
         request_id: str | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        secret: str | None = None,
     ) -> None:
+        # The credential, so error frames that echo it are redacted (§1.2).
+        self.secret = secret
         self.kind = kind
         self.item_model = item_model
         self.request_id = request_id
@@ -306,6 +310,7 @@ class StreamDecoder(Generic[T]):
 
     def _fail(self, error: MeshAPIError, items: list[T]) -> None:
         """Raise now, or (when items came first) after the caller has received them."""
+        redact_secret(error, self.secret)
         if items:
             self._state = _State.FAILED
             self.error_pending = True

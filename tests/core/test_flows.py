@@ -321,3 +321,29 @@ def test_a_timeout_after_the_total_deadline_is_reported_as_the_deadline() -> Non
     assert stream_read_error(explained, request_id="r").request_id == "r"
     with pytest.raises(ValueError, match="total"):
         TransportFailure(phase=Phase.READ, timeout=False, total=1.0)
+
+
+def test_server_text_that_echoes_the_token_is_redacted() -> None:
+    body = json.dumps(
+        {"error": {"code": "unauthorized", "message": "bad key rsk_t", "details": ["rsk_t"]}}
+    ).encode()
+    echo = HttpResponse(401, JSON, body, 0.0)
+    flow = unary_flow(chat_request(), decode_chat, policy=RetryPolicy(), rng=lambda: 0.5)
+    with pytest.raises(MeshAPIError) as info:
+        run(flow, iter([echo]))
+    assert "rsk_t" not in str(info.value)
+    assert "rsk_t" not in repr(info.value)
+    assert info.value.details == ["***"]
+
+
+def test_a_stream_error_frame_that_echoes_the_token_is_redacted() -> None:
+    flow = open_stream_flow(
+        stream_request(), operation("chat.completions.stream"),
+        policy=RetryPolicy(), rng=lambda: 0.5,
+    )
+    decoder, _ = run(flow, iter([StreamHead(200, SSE, 0.0)]))
+    frame = b'data: {"error":{"code":"upstream_error","message":"key rsk_t refused"}}\n\n'
+    with pytest.raises(MeshAPIError) as info:
+        decoder.feed(frame)
+    assert info.value.error_code == "upstream_error"
+    assert "rsk_t" not in str(info.value)

@@ -277,6 +277,32 @@ async def test_the_signed_url_put_carries_no_authorization(
     assert token not in put.raw_path
 
 
+async def test_server_text_echoing_the_token_is_redacted(
+    client: Any, gw: MeshAPIGateway, token: str
+) -> None:
+    # A proxy or upstream that puts the key into an error body must not get it into
+    # `str(e)`, and so into the caller's logs (§1.2).
+    gw.add_fault(
+        Fail(401, message=f"invalid key {token}", param=token), path="/v1/chat/completions"
+    )
+    with pytest.raises(MeshAPIError) as caught:
+        await client.chat.completions.create(model="openai/gpt-4o-mini", messages=user("hi"))
+    assert caught.value.status == 401
+    assert token not in str(caught.value)
+    assert token not in repr(caught.value)
+    assert caught.value.param == "***"
+
+    gw.add_fault(
+        MidStreamError(after=1, message=f"upstream saw {token}"), path="/v1/chat/completions"
+    )
+    stream = client.chat.completions.stream(model="openai/gpt-4o-mini", messages=user("hi"))
+    with pytest.raises(MeshAPIError) as caught:
+        async for _ in stream:
+            pass
+    assert caught.value.error_code == "gateway_timeout"
+    assert token not in str(caught.value)
+
+
 async def test_a_redirect_to_another_host_is_not_followed(
     client: Any, gw: MeshAPIGateway, other_host: MeshAPIGateway
 ) -> None:
