@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -86,6 +87,31 @@ _LARGE_BODY = 1 << 20
 # aiohttp >= 3.14 reports whether the request body was written in full; older versions
 # cannot tell a failure while sending from one while waiting (see `_failure_phase`).
 _HAS_UPLOAD_TRACKER = hasattr(aiohttp, "UploadTracker")
+
+# The most body bytes one stream read hands to the decoder. aiohttp buffers whatever
+# arrives (up to its high-water mark, 128 KiB), so an unbounded read after a busy spell
+# returns hundreds of events at once, all decoded into items that then live until the
+# caller has iterated past them: with many streams open that is hundreds of KB each,
+# and the large batches are slower to decode too. 4 KiB is a couple of dozen events.
+_PIECE = 4096
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
+        """`awaitable`, or asyncio.TimeoutError after `seconds` (None: no bound).
+
+        `asyncio.timeout` bounds the current task; `wait_for` (before 3.12) would run
+        the awaitable in a task of its own, one more task and loop turn per bound.
+        """
+        async with asyncio.timeout(seconds):
+            return await awaitable
+
+else:
+
+    async def _within(awaitable: Awaitable[T], seconds: float | None) -> T:
+        """`awaitable`, or asyncio.TimeoutError after `seconds` (None: no bound)."""
+        return await asyncio.wait_for(awaitable, seconds)
 
 
 def default_session() -> aiohttp.ClientSession:
@@ -136,10 +162,17 @@ def _body_data(body: bytes | None) -> bytes | io.BytesIO | None:
 
 
 async def _read_some(content: aiohttp.StreamReader, limit: float | None) -> bytes:
-    """Whatever body bytes are there, waiting at most `limit` seconds; b"" at the end."""
+    """Up to `_PIECE` body bytes, waiting at most `limit` seconds; b"" at the end.
+
+    Bytes already buffered are taken without waiting, so without the cost of a
+    timer per read; only an empty buffer waits.
+    """
+    chunk = content.read_nowait(_PIECE)
+    if chunk or content.at_eof():
+        return chunk
     if limit is None:
-        return await content.readany()
-    return await asyncio.wait_for(content.readany(), limit)
+        return await content.read(_PIECE)
+    return await _within(content.read(_PIECE), limit)
 
 
 def _new_upload_tracker() -> Any:
@@ -334,7 +367,7 @@ class _Runner:
         assert timeout.connect is not None and timeout.sock_read is not None
         bound = timeout.connect + timeout.sock_read
         try:
-            return await asyncio.wait_for(self._request(request, timeout, tracker), bound)
+            return await _within(self._request(request, timeout, tracker), bound)
         except TRANSPORT_ERRORS as exc:
             return failure_from(exc, phase=_failure_phase(tracker))
 
@@ -383,7 +416,7 @@ class _Runner:
         try:
             if limit is None:
                 return await response.read()
-            return await asyncio.wait_for(response.read(), at_least(limit))
+            return await _within(response.read(), at_least(limit))
         except TRANSPORT_ERRORS as exc:
             return failure_from(exc, phase=Phase.READ)
 
