@@ -88,9 +88,13 @@ class _ChoiceState:
         content.append(text)
         self.saw_content = True
         if len(content) - self.joined >= _JOIN_RUN:
-            joined = self.joined
-            content[joined:] = ["".join(content[joined:])]
-            self.joined = joined + 1
+            self.join_run()
+
+    def join_run(self) -> None:
+        """Join the fragments that arrived since the last run into one string."""
+        content, joined = self.content, self.joined
+        content[joined:] = ["".join(content[joined:])]
+        self.joined = joined + 1
 
     def add_tool_call(self, fragment: ToolCallChunk) -> None:
         call = self._select_call(fragment)
@@ -253,6 +257,7 @@ class ChatAccumulator:
         "_choices",
         "_cost",
         "_created",
+        "_facts_missing",
         "_id",
         "_model",
         "_request_id",
@@ -269,6 +274,7 @@ class ChatAccumulator:
         self._cost: str | None = None
         self._system_fingerprint: str | None = None
         self._request_id: str | None = None
+        self._facts_missing = True
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         """Fold one chunk in.
@@ -276,7 +282,55 @@ class ChatAccumulator:
         Args:
             chunk: The next chunk of the stream.
         """
-        # The first non-empty id/model/created win: the usage chunk repeats them.
+        # This runs for every chunk of every stream, so the commonest chunk (one text
+        # fragment for a choice already seen) takes as few steps as the rules allow.
+        # Fields are read from the models' `__dict__` (where pydantic keeps every
+        # field): an attribute read on a model goes through BaseModel's `__getattr__`
+        # hook, which costs twice a dict lookup and cannot be specialised by CPython.
+        if self._facts_missing:
+            self._take_facts(chunk)
+        fields = chunk.__dict__
+        # §3.6: usage and cost come from the usage chunk (the last one to carry them).
+        usage = fields["usage"]
+        if usage is not None:
+            self._usage = usage
+        cost = fields["cost"]
+        if cost is not None:
+            self._cost = cost
+        extra = chunk.__pydantic_extra__  # what `model_extra` returns, without the call
+        if extra:
+            fingerprint = extra.get("system_fingerprint")
+            if isinstance(fingerprint, str):
+                self._system_fingerprint = fingerprint
+        choices = self._choices
+        for choice in fields["choices"]:
+            fields = choice.__dict__
+            index = fields["index"]
+            state = choices.get(index)
+            if state is None:
+                state = choices[index] = _ChoiceState()
+            finish_reason = fields["finish_reason"]
+            if finish_reason is not None:
+                state.finish_reason = finish_reason
+            delta = fields["delta"]
+            if delta is None:
+                continue
+            fields = delta.__dict__
+            if fields["role"] is None and fields["tool_calls"] is None and fields["audio"] is None:
+                # A text fragment, the commonest delta by far: `add_text`, inline.
+                text = fields["content"]
+                if text is not None:
+                    parts = state.content
+                    parts.append(text)
+                    state.saw_content = True
+                    if len(parts) - state.joined >= _JOIN_RUN:
+                        state.join_run()
+            else:
+                state.add_delta(delta)
+
+    def _take_facts(self, chunk: ChatCompletionChunk) -> None:
+        """The first non-empty id/model/created and request id win (the usage chunk
+        repeats them); once all four are known, later chunks are not asked again."""
         if not self._id and chunk.id:
             self._id = chunk.id
         if not self._model and chunk.model:
@@ -285,33 +339,9 @@ class ChatAccumulator:
             self._created = chunk.created
         if self._request_id is None:
             self._request_id = chunk._request_id
-        # §3.6: usage and cost come from the usage chunk (the last one to carry them).
-        if chunk.usage is not None:
-            self._usage = chunk.usage
-        if chunk.cost is not None:
-            self._cost = chunk.cost
-        extra = chunk.__pydantic_extra__  # what `model_extra` returns, without the call
-        if extra:
-            fingerprint = extra.get("system_fingerprint")
-            if isinstance(fingerprint, str):
-                self._system_fingerprint = fingerprint
-        choices = self._choices
-        for choice in chunk.choices:
-            state = choices.get(choice.index)
-            if state is None:
-                state = choices[choice.index] = _ChoiceState()
-            if choice.finish_reason is not None:
-                state.finish_reason = choice.finish_reason
-            delta = choice.delta
-            if delta is None:
-                continue
-            if delta.role is None and not delta.tool_calls and not delta.audio:
-                # A text fragment, the commonest delta by far: what add_delta does with
-                # it, one call less per chunk.
-                if delta.content is not None:
-                    state.add_text(delta.content)
-            else:
-                state.add_delta(delta)
+        self._facts_missing = not (
+            self._id and self._model and self._created and self._request_id is not None
+        )
 
     @property
     def text(self) -> str:

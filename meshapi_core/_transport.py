@@ -8,7 +8,6 @@ drivers (httpx, aiohttp) implement them and hold no protocol logic of their own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol, TypeVar
 
 from ._config import Timeout
@@ -29,9 +28,15 @@ T = TypeVar("T")
 
 
 class SyncBody(Protocol):
-    """An open response body. `chunks` yields bytes; a final TransportFailure, if any."""
+    """An open response body, read one piece at a time.
 
-    def chunks(self) -> Iterator[bytes | TransportFailure]: ...
+    `read` returns the next bytes as they arrive, None at the end of the body, or a
+    TransportFailure (the last thing it returns) when reading failed. A method rather
+    than an iterator: a stream calls it once per event, and a generator layer in
+    between would cost a resumption (and, async, an awaitable) per event.
+    """
+
+    def read(self) -> bytes | TransportFailure | None: ...
 
     def drain(self, limit: int) -> bool:
         """Read and discard up to `limit` bytes to the end; True if the end was reached."""
@@ -43,7 +48,7 @@ class SyncBody(Protocol):
 class AsyncBody(Protocol):
     """The async form of `SyncBody`."""
 
-    def chunks(self) -> AsyncIterator[bytes | TransportFailure]: ...
+    async def read(self) -> bytes | TransportFailure | None: ...
 
     async def drain(self, limit: int) -> bool: ...
 
@@ -83,9 +88,7 @@ class SyncTransport(Protocol):
         self, flow: Flow[StreamDecoder[Any]], timeout: Timeout
     ) -> tuple[StreamDecoder[Any], SyncBody]: ...
 
-    def connect_tcp(
-        self, host: str, port: int, *, tls: bool, timeout: float | None
-    ) -> ByteStream:
+    def connect_tcp(self, host: str, port: int, *, tls: bool, timeout: float | None) -> ByteStream:
         """Open a byte stream to host:port (TLS verified against host when `tls`).
 
         Connection failures raise the core's `MeshAPIError` (`connection_error`, or

@@ -73,9 +73,9 @@ def _body_bytes(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 class AsyncHttpxBody:
-    """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
+    """An open event-stream body; `read` returns bytes, then None or one failure."""
 
-    __slots__ = ("_bytes", "_closed", "_deadline", "_response")
+    __slots__ = ("_bytes", "_closed", "_deadline", "_next", "_response")
 
     def __init__(self, response: httpx.Response, deadline: Deadline | None = None) -> None:
         self._response = response
@@ -84,20 +84,22 @@ class AsyncHttpxBody:
         # once, when the body starts, so the deadline is also checked per chunk: a
         # stream that keeps talking past it must still end (§5.7).
         self._deadline = deadline
-        # One byte iterator for `chunks` and `drain` (see SyncHttpxBody).
+        # One byte iterator for `read` and `drain` (see SyncHttpxBody).
         self._bytes = _body_bytes(response)
+        self._next = self._bytes.__anext__
 
-    async def chunks(self) -> AsyncIterator[bytes | TransportFailure]:
-        deadline = self._deadline
+    async def read(self) -> bytes | TransportFailure | None:
         try:
-            async for chunk in self._bytes:
-                if deadline is not None and deadline.passed():
-                    yield TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
-                    return
-                yield chunk
+            chunk = await self._next()
+        except StopAsyncIteration:
+            return None
         except TRANSPORT_ERRORS as exc:
             failure = failure_from(exc, phase=Phase.READ)
-            yield failure if deadline is None else deadline.explain(failure)
+            return failure if self._deadline is None else self._deadline.explain(failure)
+        deadline = self._deadline
+        if deadline is not None and deadline.passed():
+            return TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
+        return chunk
 
     async def drain(self, limit: int) -> bool:
         seen = 0

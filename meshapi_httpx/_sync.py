@@ -74,9 +74,9 @@ def _body_bytes(response: httpx.Response) -> Iterator[bytes]:
 
 
 class SyncHttpxBody:
-    """An open event-stream body; `chunks` yields bytes, then maybe one failure."""
+    """An open event-stream body; `read` returns bytes, then None or one failure."""
 
-    __slots__ = ("_bytes", "_closed", "_deadline", "_response")
+    __slots__ = ("_bytes", "_closed", "_deadline", "_next", "_response")
 
     def __init__(self, response: httpx.Response, deadline: Deadline | None = None) -> None:
         self._response = response
@@ -85,25 +85,24 @@ class SyncHttpxBody:
         # once, when the body starts, so the deadline is also checked per chunk: a
         # stream that keeps talking past it must still end (§5.7).
         self._deadline = deadline
-        # One byte iterator for `chunks` and `drain`: httpx refuses a second
+        # One byte iterator for `read` and `drain`: httpx refuses a second
         # `iter_bytes()` on a response (StreamConsumed), so draining must go on with
         # the iterator the stream was read from.
         self._bytes = _body_bytes(response)
+        self._next = self._bytes.__next__
 
-    def chunks(self) -> Iterator[bytes | TransportFailure]:
-        deadline = self._deadline
+    def read(self) -> bytes | TransportFailure | None:
         try:
-            if deadline is None:
-                yield from self._bytes
-                return
-            for chunk in self._bytes:
-                if deadline.passed():
-                    yield TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
-                    return
-                yield chunk
+            chunk = self._next()
+        except StopIteration:
+            return None
         except TRANSPORT_ERRORS as exc:
             failure = failure_from(exc, phase=Phase.READ)
-            yield failure if deadline is None else deadline.explain(failure)
+            return failure if self._deadline is None else self._deadline.explain(failure)
+        deadline = self._deadline
+        if deadline is not None and deadline.passed():
+            return TransportFailure(phase=Phase.READ, timeout=True, total=deadline.total)
+        return chunk
 
     def drain(self, limit: int) -> bool:
         # After [DONE] only the chunked terminator should follow; reading it lets the

@@ -62,11 +62,10 @@ class AsyncStream(Generic[T]):
         timeout: Timeout,
     ) -> None:
         self._transport = transport
-        self._open_flow = open_flow
+        self._open_flow: Callable[[], Flow[StreamDecoder[Any]]] | None = open_flow
         self._timeout = timeout
         self._decoder: StreamDecoder[T] | None = None
         self._body: AsyncBody | None = None
-        self._chunks: AsyncIterator[bytes | TransportFailure] | None = None
         self._pending: list[T] = []
         self._position = 0
         self._started = False
@@ -81,10 +80,11 @@ class AsyncStream(Generic[T]):
         if self._started:
             return
         self._started = True
-        decoder, body = await self._transport.run_stream(self._open_flow(), self._timeout)
+        open_flow, self._open_flow = self._open_flow, None  # what it holds is sent now
+        assert open_flow is not None
+        decoder, body = await self._transport.run_stream(open_flow(), self._timeout)
         self._decoder, self._body = decoder, body
         self.request_id = decoder.request_id
-        self._chunks = body.chunks().__aiter__()
 
     async def __aenter__(self) -> Self:
         await self._start()
@@ -112,8 +112,8 @@ class AsyncStream(Generic[T]):
                 raise StopAsyncIteration
             if not self._started:
                 await self._start()
-            decoder, chunks = self._decoder, self._chunks
-            if decoder is None or chunks is None:  # closed before it started
+            decoder, body = self._decoder, self._body
+            if decoder is None or body is None:  # closed before it started
                 self._finished = True
                 continue
             try:
@@ -121,14 +121,13 @@ class AsyncStream(Generic[T]):
                     # The last read completed items and then an error frame: those items
                     # were delivered, now raise without waiting for more bytes.
                     decoder.end()
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
+                chunk = await body.read()
+                if chunk is None:
                     pending = decoder.end()
                     await self._finish()
+                elif isinstance(chunk, TransportFailure):
+                    raise stream_read_error(chunk, request_id=self.request_id)
                 else:
-                    if isinstance(chunk, TransportFailure):
-                        raise stream_read_error(chunk, request_id=self.request_id)
                     pending = decoder.feed(chunk)
                     if decoder.done:
                         await self._finish(drain=True)
@@ -155,7 +154,6 @@ class AsyncStream(Generic[T]):
         """Give the connection back. Idempotent; never raises; sends nothing if unstarted."""
         self._finished = True
         body, self._body = self._body, None
-        self._chunks = None
         if body is not None:
             # Closing must never raise (§3.10): the caller is leaving either way.
             with contextlib.suppress(Exception):

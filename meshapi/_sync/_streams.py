@@ -63,11 +63,10 @@ class Stream(Generic[T]):
         timeout: Timeout,
     ) -> None:
         self._transport = transport
-        self._open_flow = open_flow
+        self._open_flow: Callable[[], Flow[StreamDecoder[Any]]] | None = open_flow
         self._timeout = timeout
         self._decoder: StreamDecoder[T] | None = None
         self._body: SyncBody | None = None
-        self._chunks: Iterator[bytes | TransportFailure] | None = None
         self._pending: list[T] = []
         self._position = 0
         self._started = False
@@ -82,10 +81,11 @@ class Stream(Generic[T]):
         if self._started:
             return
         self._started = True
-        decoder, body = self._transport.run_stream(self._open_flow(), self._timeout)
+        open_flow, self._open_flow = self._open_flow, None  # what it holds is sent now
+        assert open_flow is not None
+        decoder, body = self._transport.run_stream(open_flow(), self._timeout)
         self._decoder, self._body = decoder, body
         self.request_id = decoder.request_id
-        self._chunks = body.chunks().__iter__()
 
     def __enter__(self) -> Self:
         self._start()
@@ -113,8 +113,8 @@ class Stream(Generic[T]):
                 raise StopIteration
             if not self._started:
                 self._start()
-            decoder, chunks = self._decoder, self._chunks
-            if decoder is None or chunks is None:  # closed before it started
+            decoder, body = self._decoder, self._body
+            if decoder is None or body is None:  # closed before it started
                 self._finished = True
                 continue
             try:
@@ -122,14 +122,13 @@ class Stream(Generic[T]):
                     # The last read completed items and then an error frame: those items
                     # were delivered, now raise without waiting for more bytes.
                     decoder.end()
-                try:
-                    chunk = chunks.__next__()
-                except StopIteration:
+                chunk = body.read()
+                if chunk is None:
                     pending = decoder.end()
                     self._finish()
+                elif isinstance(chunk, TransportFailure):
+                    raise stream_read_error(chunk, request_id=self.request_id)
                 else:
-                    if isinstance(chunk, TransportFailure):
-                        raise stream_read_error(chunk, request_id=self.request_id)
                     pending = decoder.feed(chunk)
                     if decoder.done:
                         self._finish(drain=True)
@@ -156,7 +155,6 @@ class Stream(Generic[T]):
         """Give the connection back. Idempotent; never raises; sends nothing if unstarted."""
         self._finished = True
         body, self._body = self._body, None
-        self._chunks = None
         if body is not None:
             # Closing must never raise (§3.10): the caller is leaving either way.
             with contextlib.suppress(Exception):
