@@ -84,6 +84,12 @@ _SKIP_AUTO_HEADERS = frozenset({"Content-Type", "Accept"})
 # The bytes on the wire and the Content-Length are the same either way.
 _LARGE_BODY = 1 << 20
 
+# A request body this small goes into the kernel's socket send buffer in one write (on
+# Linux the buffer starts at 16 KiB and grows), so its upload cannot stall: once it is
+# written, `sock_read` bounds the wait for the answer. Only larger bodies need the bound
+# on the whole exchange (see `_Runner._start`), which costs a timer per attempt.
+_UNSTALLABLE_BODY = 16 * 1024
+
 # aiohttp >= 3.14 reports whether the request body was written in full; older versions
 # cannot tell a failure while sending from one while waiting (see `_failure_phase`).
 _HAS_UPLOAD_TRACKER = hasattr(aiohttp, "UploadTracker")
@@ -371,6 +377,8 @@ class _Runner:
         assert timeout.connect is not None and timeout.sock_read is not None
         bound = timeout.connect + timeout.sock_read
         try:
+            if request.body is None or len(request.body) <= _UNSTALLABLE_BODY:
+                return await self._request(request, timeout, tracker)
             return await _within(self._request(request, timeout, tracker), bound)
         except TRANSPORT_ERRORS as exc:
             return failure_from(exc, phase=_failure_phase(tracker))
@@ -418,7 +426,9 @@ class _Runner:
         response = self._open
         assert response is not None
         try:
-            if limit is None:
+            if limit is None or response.content.is_eof():
+                # All of the body is in (a small answer comes with its headers): no wait
+                # is left to bound, so no timer.
                 return await response.read()
             return await _within(response.read(), at_least(limit))
         except TRANSPORT_ERRORS as exc:

@@ -50,53 +50,15 @@ class _ToolCallState:
 
 
 @dataclass(slots=True)
-class _ChoiceState:
-    """One choice being assembled, selected by the choice's `index`."""
+class _ToolCalls:
+    """The tool calls of one choice being assembled (made on a choice's first fragment)."""
 
-    role: str | None = None
-    content: list[str] = field(default_factory=list)
-    # How many leading items of `content` are already-joined runs (see `add_text`).
-    joined: int = 0
-    saw_content: bool = False
-    finish_reason: str | None = None
     calls: list[_ToolCallState] = field(default_factory=list)
     by_index: dict[int, _ToolCallState] = field(default_factory=dict)
     by_id: dict[str, _ToolCallState] = field(default_factory=dict)
     in_flight: _ToolCallState | None = None
-    audio: dict[str, Any] = field(default_factory=dict)
-    audio_parts: dict[str, list[str]] = field(default_factory=dict)
 
-    def add_delta(self, delta: ChatCompletionChunkDelta) -> None:
-        if delta.role and self.role is None:
-            self.role = delta.role
-        if delta.content is not None:
-            self.add_text(delta.content)
-        if delta.tool_calls:
-            for fragment in delta.tool_calls:
-                self.add_tool_call(fragment)
-        if delta.audio:
-            self.add_audio(delta.audio)
-
-    def add_text(self, text: str) -> None:
-        """Append a text fragment (§3.6: text is concatenated).
-
-        Every `_JOIN_RUN` fragments are joined into one string: a token-sized `str` costs
-        some fifty bytes of object header, so an open stream would otherwise hold ten
-        times its text. Each fragment is copied once more, so this stays linear.
-        """
-        content = self.content
-        content.append(text)
-        self.saw_content = True
-        if len(content) - self.joined >= _JOIN_RUN:
-            self.join_run()
-
-    def join_run(self) -> None:
-        """Join the fragments that arrived since the last run into one string."""
-        content, joined = self.content, self.joined
-        content[joined:] = ["".join(content[joined:])]
-        self.joined = joined + 1
-
-    def add_tool_call(self, fragment: ToolCallChunk) -> None:
+    def add(self, fragment: ToolCallChunk) -> None:
         call = self._select_call(fragment)
         if fragment.id and call.id is None:
             call.id = fragment.id
@@ -141,9 +103,63 @@ class _ChoiceState:
         self.calls.append(call)
         return call
 
+
+@dataclass(slots=True)
+class _ChoiceState:
+    """One choice being assembled, selected by the choice's `index`.
+
+    Tool calls and audio are kept in parts made on first use: most choices have
+    neither, and every open stream holds one of these per choice.
+    """
+
+    role: str | None = None
+    content: list[str] = field(default_factory=list)
+    # How many leading items of `content` are already-joined runs (see `add_text`).
+    joined: int = 0
+    saw_content: bool = False
+    finish_reason: str | None = None
+    tools: _ToolCalls | None = None
+    audio: dict[str, Any] | None = None
+    audio_parts: dict[str, list[str]] | None = None
+
+    def add_delta(self, delta: ChatCompletionChunkDelta) -> None:
+        if delta.role and self.role is None:
+            self.role = delta.role
+        if delta.content is not None:
+            self.add_text(delta.content)
+        if delta.tool_calls:
+            tools = self.tools
+            if tools is None:
+                tools = self.tools = _ToolCalls()
+            for fragment in delta.tool_calls:
+                tools.add(fragment)
+        if delta.audio:
+            self.add_audio(delta.audio)
+
+    def add_text(self, text: str) -> None:
+        """Append a text fragment (§3.6: text is concatenated).
+
+        Every `_JOIN_RUN` fragments are joined into one string: a token-sized `str` costs
+        some fifty bytes of object header, so an open stream would otherwise hold ten
+        times its text. Each fragment is copied once more, so this stays linear.
+        """
+        content = self.content
+        content.append(text)
+        self.saw_content = True
+        if len(content) - self.joined >= _JOIN_RUN:
+            self.join_run()
+
+    def join_run(self) -> None:
+        """Join the fragments that arrived since the last run into one string."""
+        content, joined = self.content, self.joined
+        content[joined:] = ["".join(content[joined:])]
+        self.joined = joined + 1
+
     def add_audio(self, audio: dict[str, Any]) -> None:
         # Streamed audio arrives as base64 `data` and `transcript` fragments; the other
         # keys (`id`, `expires_at`, ...) are facts, the last one wins.
+        if self.audio is None or self.audio_parts is None:
+            self.audio, self.audio_parts = {}, {}
         for key, value in audio.items():
             if key in ("data", "transcript") and isinstance(value, str):
                 self.audio_parts.setdefault(key, []).append(value)
@@ -151,7 +167,7 @@ class _ChoiceState:
                 self.audio[key] = value
 
     def message(self) -> dict[str, Any]:
-        tool_calls = _finish_tool_calls(self.calls)
+        tool_calls = _finish_tool_calls(self.tools.calls) if self.tools is not None else []
         content: str | None = "".join(self.content)
         if not content and (tool_calls or not self.saw_content):
             # A tool-call-only answer reads like the non-streaming one: content null.
@@ -160,7 +176,8 @@ class _ChoiceState:
         if tool_calls:
             message["tool_calls"] = tool_calls
         if self.audio or self.audio_parts:
-            audio = dict(self.audio)
+            audio = dict(self.audio or ())
+            assert self.audio_parts is not None
             audio.update((key, "".join(parts)) for key, parts in self.audio_parts.items())
             message["audio"] = audio
         return message

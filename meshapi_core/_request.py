@@ -9,7 +9,7 @@ meaningful (§5.3, §5.4).
 from __future__ import annotations
 
 import dataclasses
-import uuid
+import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -137,6 +137,16 @@ def _apply_extra_headers(
     return headers
 
 
+def new_idempotency_key() -> str:
+    """A random UUID (version 4) in its canonical text form: what `str(uuid.uuid4())`
+    gives, without building a `UUID` object on every request."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _json_body(
     params: RequestModel | None,
     *,
@@ -220,7 +230,7 @@ def build_request(
     idempotency_key: str | None = None
     if operation.method == "POST":
         # Every POST, multipart and raw-bytes ones included (§5.4).
-        idempotency_key = options.idempotency_key or str(uuid.uuid4())
+        idempotency_key = options.idempotency_key or new_idempotency_key()
         headers["Idempotency-Key"] = idempotency_key
 
     body: bytes | None = None

@@ -55,6 +55,21 @@ class AsyncStream(Generic[T]):
             header; it stays readable after a mid-stream failure.
     """
 
+    # Slots: a program may hold a thousand streams open at once.
+    __slots__ = (
+        "_body",
+        "_decoder",
+        "_finished",
+        "_fold",
+        "_open_flow",
+        "_pending",
+        "_position",
+        "_started",
+        "_timeout",
+        "_transport",
+        "request_id",
+    )
+
     def __init__(
         self,
         transport: AsyncTransport,
@@ -168,6 +183,8 @@ class AsyncStream(Generic[T]):
 class AsyncChatCompletionStream(AsyncStream[ChatCompletionChunk]):
     """A chat stream: chunks, plus the folded answer (protocol.md §3.6, §3.10)."""
 
+    __slots__ = ("_accumulator",)
+
     def __init__(
         self,
         transport: AsyncTransport,
@@ -205,9 +222,13 @@ class AsyncChatCompletionStream(AsyncStream[ChatCompletionChunk]):
 class AsyncResponsesStream(AsyncStream[ResponsesStreamEvent]):
     """A Responses-API event stream (protocol.md §3.7)."""
 
+    __slots__ = ()
+
 
 class AsyncCompareStream(AsyncStream[CompareStreamEvent]):
     """A compare event stream (protocol.md §3.8), with per-model text folded as it comes."""
+
+    __slots__ = ("accumulated",)
 
     def __init__(
         self,
@@ -222,3 +243,5 @@ class AsyncCompareStream(AsyncStream[CompareStreamEvent]):
 
 class AsyncImageStream(AsyncStream[ImageGenerationChunk]):
     """An image-generation stream (protocol.md §3.9)."""
+
+    __slots__ = ()

@@ -56,6 +56,21 @@ class Stream(Generic[T]):
             header; it stays readable after a mid-stream failure.
     """
 
+    # Slots: a program may hold a thousand streams open at once.
+    __slots__ = (
+        "_body",
+        "_decoder",
+        "_finished",
+        "_fold",
+        "_open_flow",
+        "_pending",
+        "_position",
+        "_started",
+        "_timeout",
+        "_transport",
+        "request_id",
+    )
+
     def __init__(
         self,
         transport: SyncTransport,
@@ -169,6 +184,8 @@ class Stream(Generic[T]):
 class ChatCompletionStream(Stream[ChatCompletionChunk]):
     """A chat stream: chunks, plus the folded answer (protocol.md §3.6, §3.10)."""
 
+    __slots__ = ("_accumulator",)
+
     def __init__(
         self,
         transport: SyncTransport,
@@ -206,9 +223,13 @@ class ChatCompletionStream(Stream[ChatCompletionChunk]):
 class ResponsesStream(Stream[ResponsesStreamEvent]):
     """A Responses-API event stream (protocol.md §3.7)."""
 
+    __slots__ = ()
+
 
 class CompareStream(Stream[CompareStreamEvent]):
     """A compare event stream (protocol.md §3.8), with per-model text folded as it comes."""
+
+    __slots__ = ("accumulated",)
 
     def __init__(
         self,
@@ -223,3 +244,5 @@ class CompareStream(Stream[CompareStreamEvent]):
 
 class ImageStream(Stream[ImageGenerationChunk]):
     """An image-generation stream (protocol.md §3.9)."""
+
+    __slots__ = ()

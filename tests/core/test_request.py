@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 
@@ -17,7 +18,12 @@ from meshapi_core._config import (
 )
 from meshapi_core._operations import operation
 from meshapi_core._queries import CursorPageQuery
-from meshapi_core._request import build_request, build_upload_request, encode_query
+from meshapi_core._request import (
+    build_request,
+    build_upload_request,
+    encode_query,
+    new_idempotency_key,
+)
 from meshapi_core.types import (
     ChatCompletionParams,
     ChatMessage,
@@ -214,3 +220,12 @@ def test_upload_request_carries_no_credentials() -> None:
     assert req.body == b"%PDF-1.4"
     assert req.idempotent
     assert req.path == "/upload/file_1"
+
+
+def test_generated_idempotency_keys_are_canonical_random_uuids() -> None:
+    keys = [new_idempotency_key() for _ in range(2000)]
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == key  # lower-case hex, dashes where uuid puts them
