@@ -117,6 +117,22 @@ def cores() -> tuple[int | None, int | None]:
     return available[-1], available[0]
 
 
+def paired_order(impls: list[str], rep: int) -> list[str]:
+    """The order of one repetition: each floor right beside the drivers measured against
+    it (the floor first on even repetitions, last on odd ones), then everything else.
+
+    The machine's speed drifts over seconds; runs made side by side see the same drift,
+    so their ratio (see `summarise`) is steadier than a ratio of far-apart runs.
+    """
+    order: list[str] = []
+    for floor in FLOORS:
+        if floor not in impls:
+            continue
+        drivers = [i for i in OURS if i in impls and FLOOR_OF.get(i) == floor]
+        order += [floor, *drivers] if rep % 2 == 0 else [*drivers, floor]
+    return order + [i for i in impls if i not in order]
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.reps: int = args.reps
@@ -127,6 +143,8 @@ class Bench:
         self.port = 0
         self.server: subprocess.Popen[bytes] | None = None
         self.samples: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        # The same samples by repetition, so that a ratio pairs runs made side by side.
+        self.by_rep: dict[str, dict[str, dict[int, dict[str, Any]]]] = {}
         self.failures: dict[str, dict[str, str]] = {}
         self.aiohttp_ok = self._aiohttp_available()
 
@@ -186,7 +204,7 @@ class Bench:
             raise RuntimeError((done.stderr or done.stdout).strip().splitlines()[-1][:300])
         return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
-    def record(self, scenario: str, impl: str, run: Any) -> None:
+    def record(self, scenario: str, impl: str, run: Any, rep: int = 0) -> None:
         try:
             sample = run()
         except Exception as exc:  # one failing implementation must not stop the run
@@ -194,6 +212,7 @@ class Bench:
             log(f"  {scenario:9} {impl:18} FAILED: {exc}")
             return
         self.samples.setdefault(scenario, {}).setdefault(impl, []).append(sample)
+        self.by_rep.setdefault(scenario, {}).setdefault(impl, {})[rep] = sample
         log(f"  {scenario:9} {impl:18} {json.dumps(sample)[:150]}")
 
     # -- scenarios ---------------------------------------------------------------------
@@ -208,9 +227,9 @@ class Bench:
         reps = 1 if scenario in ONE_REP else self.reps
         for rep in range(reps):
             log(f"{scenario}: repetition {rep + 1}/{reps}")
-            for impl in impls:
+            for impl in paired_order(impls, rep):
                 if self.wanted(impl):
-                    self.record(scenario, impl, lambda i=impl: self.client(i, scenario))
+                    self.record(scenario, impl, lambda i=impl: self.client(i, scenario), rep)
 
     def run_decode(self, scenario: str) -> None:
         log(f"{scenario}: in-process decoding")
@@ -264,6 +283,23 @@ def median_of(samples: list[dict[str, Any]], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _paired_ratios(bench: Bench, scenario: str, impl: str, floor: str) -> dict[str, float]:
+    """Per metric, the median over repetitions of impl / floor within each repetition."""
+    runs = bench.by_rep.get(scenario, {})
+    mine, theirs = runs.get(impl, {}), runs.get(floor, {})
+    reps = sorted(set(mine) & set(theirs))
+    out: dict[str, float] = {}
+    for key, value in mine[reps[0]].items() if reps else ():
+        pairs = [
+            mine[r][key] / theirs[r][key]
+            for r in reps
+            if isinstance(mine[r].get(key), int | float) and theirs[r].get(key)
+        ]
+        if pairs and isinstance(value, int | float):
+            out[key] = statistics.median(pairs)
+    return out
+
+
 def summarise(bench: Bench) -> dict[str, Any]:
     medians: dict[str, dict[str, dict[str, float]]] = {}
     for scenario, by_impl in bench.samples.items():
@@ -279,8 +315,9 @@ def summarise(bench: Bench) -> dict[str, Any]:
             floor = by_impl.get(floor_name or "")
             if floor is None or impl == floor_name:
                 continue
+            paired = _paired_ratios(bench, scenario, impl, floor_name or "")
             ratios.setdefault(scenario, {})[impl] = {
-                k: v / floor[k] for k, v in metrics.items() if floor.get(k)
+                k: paired.get(k, v / floor[k]) for k, v in metrics.items() if floor.get(k)
             }
     return {"medians": medians, "ratios": ratios}
 
@@ -398,6 +435,12 @@ NOTES = [
     "meshapi 0.1.x decodes a 10 MB event in quadratic time (it re-splits its whole "
     "buffer on every read: about 45 s here), so that cell is only timed, once, with "
     "`scripts/bench --slow-peers`. The 1,000-stream and 30-stream runs are done once.",
+    "A typed chunk costs about 2 KB while it is held (three pydantic models, each with its "
+    "field dict, fields-set and extras), where the floor keeps nothing of a parsed line: "
+    "that is most of what an open stream of the SDK holds beyond the floor's.",
+    "On a small shared virtual machine, timings move from run to run by more than the "
+    "margins of some targets (the same CPU ratio has been seen 0.2× apart); compare ratios "
+    "within one run, and read a ratio close to its limit as undecided by a single run.",
 ]
 
 ROW_ORDER = OURS + PEERS_SYNC + PEERS_ASYNC + FLOORS + ["meshapi", "floor", "httpx"]
@@ -442,7 +485,9 @@ def markdown(report: dict[str, Any]) -> str:
         ),
         "Client CPU is `getrusage(RUSAGE_SELF)` of the client process; RSS is `VmRSS`/`VmHWM`.",
         "In parentheses: the ratio to the **floor** of the same HTTP library and I/O style (plain",
-        "httpx or aiohttp with `json.loads` and lines split by hand, no models).",
+        "httpx or aiohttp with `json.loads` and lines split by hand, no models): the median,",
+        "over the repetitions, of the ratio within each repetition, where the floor runs right",
+        "beside the drivers measured against it (before them, then after, in turn).",
         "",
         f"Machine: {meta['machine']}; Python {meta['python']}; {meta['date']}; run took "
         f"{meta['elapsed_s']:.0f} s; load average {meta['load_average_before']:.1f} before, "
