@@ -531,7 +531,7 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for t in report["targets"]:
-        value = "n/a" if t["value"] is None else f"{t['value']:.2f}{t['unit']}"
+        value = "n/a" if t["value"] is None else f"{t['value']:.3f}{t['unit']}"
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
         lines.append(
             f"| {t['target']} | {t['impl']} | {value} | {t['op']} {t['limit']}{t['unit']} | {met} |"
