@@ -6,12 +6,13 @@ the bounds, so each test is about *which* error, not how fast.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from meshapi import APITimeoutError, Timeout
+from meshapi import APITimeoutError, RetryPolicy, Timeout
 from meshapi.testing import MeshAPIGateway, StallBeforeHeaders, StallBetweenChunks, TinyPieces
 from meshapi_aiohttp import AsyncMeshAPI
 
@@ -123,3 +124,35 @@ async def test_total_caps_the_wait_for_headers(
 
     with pytest.raises(APITimeoutError):
         await client.chat.completions.create(model=MODEL, messages=user("hi"))
+
+
+async def test_a_stalled_upload_is_a_timeout() -> None:
+    # aiohttp has no write timeout: a peer that stops reading a large body must still be
+    # cut off, by the bound on the whole exchange (connect + read).
+    release = asyncio.Event()
+
+    async def stop_reading(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        await release.wait()  # never reads again; the client's writes back up
+        writer.close()
+
+    server = await asyncio.start_server(stop_reading, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = AsyncMeshAPI(
+        base_url=f"http://127.0.0.1:{port}",
+        token="rsk_x",
+        timeout=Timeout(connect=0.3, read=0.3),
+        retry=RetryPolicy(max_retries=0),
+    )
+    try:
+        with pytest.raises(APITimeoutError) as caught:
+            await client.chat.completions.create(
+                model=MODEL, messages=user("x" * (32 * 1024 * 1024))
+            )
+    finally:
+        release.set()
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+    assert caught.value.error_code == "timeout"
