@@ -221,15 +221,8 @@ class AiohttpBody:
     async def read(self) -> bytes | TransportFailure | None:
         content = self._response.content
         try:
-            # `_read_some`, inline: one coroutine less per read.
-            chunk = content.read_nowait(_PIECE)
-            if not chunk and not content.at_eof():
-                # Recomputed per wait: `total` keeps shrinking while the stream runs.
-                limit = self._deadline.cap(self._idle)
-                if limit is None:
-                    chunk = await content.read(_PIECE)
-                else:
-                    chunk = await _within(content.read(_PIECE), limit)
+            # Recomputed per read: `total` keeps shrinking while the stream runs.
+            chunk = await _read_some(content, self._deadline.cap(self._idle))
         except TRANSPORT_ERRORS as exc:
             return self._deadline.explain(failure_from(exc, phase=Phase.READ))
         return chunk or None
